@@ -9,10 +9,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from edc.db import DatabaseEngine
 
 POSTGRES_ENV = "EDC_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_ENV = "EDC_TEST_REQUIRE_POSTGRES"
@@ -77,3 +81,31 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
     """An empty database of each kind in turn; tests using it run once per backend."""
     name = "postgres_database_url" if backend == "postgresql" else "sqlite_database_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator["DatabaseEngine"]:
+    """A DatabaseEngine on a fresh database of each backend, schema created with create_tables()."""
+    from edc.config import DatabaseConfig
+    from edc.db import DatabaseEngine
+
+    engine = DatabaseEngine(DatabaseConfig(url=database_url))
+    engine.create_tables()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def memory_db() -> Iterator["DatabaseEngine"]:
+    """In-memory SQLite with the schema: fast, for logic that does not depend on the backend."""
+    from edc.config import DatabaseConfig
+    from edc.db import DatabaseEngine
+
+    engine = DatabaseEngine(DatabaseConfig(url="sqlite://"))
+    engine.create_tables()
+    try:
+        yield engine
+    finally:
+        engine.dispose()

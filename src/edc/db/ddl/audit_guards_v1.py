@@ -1,8 +1,8 @@
 """Version 1 of the audit-log guards: append-only triggers and the single-genesis index.
 
 - UPDATE and DELETE on `audit_logs` are refused (TRUNCATE too on PostgreSQL), except the one
-  update that `ON DELETE SET NULL` makes when a job is deleted: `job_id` becomes NULL and
-  nothing else changes.
+  update that `ON DELETE SET NULL` makes when a job is deleted: `job_id` becomes NULL, the job
+  it named no longer exists, and nothing else changes.
 - At most one entry may claim to be the first (`previous_hash IS NULL`); the unique constraint
   on `previous_hash` covers every other entry.
 """
@@ -25,7 +25,8 @@ SQLITE_CREATE = (
     f"CREATE UNIQUE INDEX {GENESIS_INDEX} ON audit_logs ((previous_hash IS NULL)) "
     "WHERE previous_hash IS NULL",
     "CREATE TRIGGER audit_logs_no_update BEFORE UPDATE ON audit_logs "
-    f"WHEN NOT (OLD.job_id IS NOT NULL AND NEW.job_id IS NULL AND {_SQLITE_UNCHANGED}) "
+    "WHEN NOT (OLD.job_id IS NOT NULL AND NEW.job_id IS NULL "
+    f"AND NOT EXISTS (SELECT 1 FROM jobs WHERE id = OLD.job_id) AND {_SQLITE_UNCHANGED}) "
     f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: UPDATE refused'); END",
     "CREATE TRIGGER audit_logs_no_delete BEFORE DELETE ON audit_logs "
     f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}: DELETE refused'); END",
@@ -43,12 +44,13 @@ POSTGRESQL_CREATE = (
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF OLD.job_id IS NOT NULL AND NEW.job_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM jobs WHERE id = OLD.job_id)
            AND (to_jsonb(NEW) - 'job_id') = (to_jsonb(OLD) - 'job_id') THEN
             RETURN NEW;
         END IF;
     END IF;
-    RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}: % refused', TG_OP
-        USING ERRCODE = 'integrity_constraint_violation';
+    RAISE EXCEPTION USING MESSAGE = '{APPEND_ONLY_MESSAGE}: ' || TG_OP || ' refused',
+        ERRCODE = 'integrity_constraint_violation';
 END
 $$""",
     "CREATE TRIGGER audit_logs_no_update_delete BEFORE UPDATE OR DELETE ON audit_logs "
