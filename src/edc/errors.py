@@ -27,3 +27,19 @@ class IntegrityFailureError(EdcError):
     """An integrity check found a problem; the message names the first bad record."""
 
     exit_code = EXIT_INTEGRITY
+
+
+class NotFoundError(InputError):
+    """A job, artifact or entry named by the user does not exist."""
+
+
+class InvalidTransitionError(EdcError):
+    """A job status change that the state machine does not allow; names both states."""
+
+
+class LeaseLostError(EdcError):
+    """A worker acted on a job it no longer holds (its lease was taken over, or it never had it)."""
+
+
+class ConcurrentChangeError(EdcError):
+    """The row changed between reading and writing it; the caller should read it again."""

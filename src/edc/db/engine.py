@@ -98,12 +98,15 @@ class DatabaseEngine:
         """A unit of work: commit on success, rollback on any exception.
 
         Write sessions take SQLite's write lock at the start; `read_only=True` sessions do not
-        block writers (and are meant for listings and verification).
+        block writers (and are meant for listings and verification). Objects stay readable
+        after the block as a snapshot of what was committed (no expiry on commit).
         """
         if self._sessions is None or self._read_sessions is None:
-            self._sessions = sessionmaker(bind=self.engine, autoflush=False)
+            self._sessions = sessionmaker(bind=self.engine, autoflush=False, expire_on_commit=False)
             read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
-            self._read_sessions = sessionmaker(bind=read_engine, autoflush=False)
+            self._read_sessions = sessionmaker(
+                bind=read_engine, autoflush=False, expire_on_commit=False
+            )
         session = (self._read_sessions if read_only else self._sessions)()
         try:
             self._translate_connect_errors(session.connection)

@@ -1,0 +1,23 @@
+"""Repositories: the only way edc code reads and changes records. They flush, never commit;
+`DatabaseEngine.session()` is the unit of work. Every change to evidence is audited in the
+same transaction."""
+
+from edc.db.repositories.artifact import (
+    ArtifactRepository,
+    FileProblem,
+    FileProblemKind,
+    FilesReport,
+)
+from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
+from edc.db.repositories.job import JobRepository
+
+__all__ = [
+    "SYSTEM",
+    "ArtifactRepository",
+    "AuditContext",
+    "AuditLogRepository",
+    "FileProblem",
+    "FileProblemKind",
+    "FilesReport",
+    "JobRepository",
+]

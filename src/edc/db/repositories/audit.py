@@ -1,0 +1,215 @@
+"""AuditLogRepository: append to the hash chain, verify it, checkpoint it, export it.
+
+Appends are serialized so that concurrent writers on any number of machines produce one linear
+chain: on PostgreSQL a transaction-scoped advisory lock, on SQLite the write lock that every
+write transaction takes at BEGIN (`BEGIN IMMEDIATE`). The chain tip is read once per
+transaction under that lock and kept in `session.info` for the following appends.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy.orm import Session
+
+from edc.db.ids import new_uuid
+from edc.db.models import AuditAction, AuditLog, Job
+from edc.db.types import utc_now
+from edc.integrity.chain import (
+    ChainEntry,
+    Checkpoint,
+    RecordRef,
+    VerifyResult,
+    verify_chain,
+)
+
+# Any fixed 64-bit number works; it names "the edc audit chain" among advisory locks.
+CHAIN_LOCK_KEY = 0x6564_6341_7564_6974  # "edcAudit"
+_TIP_KEY = "edc_audit_chain_tip"
+STREAM_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is acting: recorded on every entry a repository writes."""
+
+    actor: str = "system"
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM = AuditContext()
+
+
+class AuditLogRepository:
+    """Append-only access to the audit log; flushes, never commits."""
+
+    def __init__(self, session: Session, context: AuditContext = SYSTEM) -> None:
+        self.session = session
+        self.context = context
+
+    def append(
+        self,
+        action: AuditAction,
+        target_type: str,
+        description: str,
+        *,
+        target_id: str | None = None,
+        job: Job | None = None,
+        details: dict[str, Any] | None = None,
+        actor: str | None = None,
+        ip_address: str | None = None,
+        user_agent: str | None = None,
+    ) -> AuditLog:
+        """Add one entry linked to the current chain tip, in the caller's transaction."""
+        previous_hash = self._chain_tip()
+        entry = ChainEntry(
+            uuid=new_uuid(),
+            created_at=utc_now(),
+            action=action.value,
+            actor=actor or self.context.actor,
+            target_type=target_type,
+            target_id=target_id,
+            description=description,
+            details=details or {},
+            ip_address=ip_address if ip_address is not None else self.context.ip_address,
+            user_agent=user_agent if user_agent is not None else self.context.user_agent,
+            job_uuid=job.uuid if job is not None else None,
+            previous_hash=previous_hash,
+        )
+        entry_hash = entry.compute_hash()
+        record = AuditLog(
+            uuid=entry.uuid,
+            created_at=entry.created_at,
+            updated_at=entry.created_at,
+            job=job,
+            job_uuid=entry.job_uuid,
+            action=action,
+            actor=entry.actor,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            description=entry.description,
+            details=entry.details,
+            ip_address=entry.ip_address,
+            user_agent=entry.user_agent,
+            previous_hash=previous_hash,
+            entry_hash=entry_hash,
+        )
+        self.session.add(record)
+        self.session.flush()
+        self.session.info[_TIP_KEY] = entry_hash
+        return record
+
+    def _chain_tip(self) -> str | None:
+        """The last entry's hash, read under the chain lock once per transaction."""
+        if _TIP_KEY in self.session.info:
+            tip: str | None = self.session.info[_TIP_KEY]
+            return tip
+        connection = self.session.connection()
+        lock_chain(connection)
+        tip = self.session.scalar(select(AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1))
+        self.session.info[_TIP_KEY] = tip
+        return tip
+
+    def head(self) -> Checkpoint:
+        """The chain's checkpoint now: entry count, last id and last hash."""
+        count = self.session.scalar(select(func.count()).select_from(AuditLog)) or 0
+        last = self.session.execute(
+            select(AuditLog.id, AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1)
+        ).first()
+        if last is None:
+            return Checkpoint(count=0, last_id=None, last_hash=None)
+        return Checkpoint(count=count, last_id=last.id, last_hash=last.entry_hash)
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> VerifyResult:
+        """Recompute the whole chain in id order, in bounded memory; name the first bad entry."""
+        return verify_chain(self._stream(), checkpoint)
+
+    def iter_entries(self) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
+        """Every entry in chain order with its stored hash, streamed in batches."""
+        return self._stream()
+
+    def _stream(self) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
+        table = AuditLog.__table__
+        columns = [table.c[name] for name in _ROW_COLUMNS]
+        statement = select(*columns).order_by(table.c.id)
+        result = self.session.execute(statement.execution_options(yield_per=STREAM_BATCH))
+        for row in result:
+            yield row_to_entry(row)
+
+    def export(self, stream: IO[str]) -> Checkpoint:
+        """Write the chain as JSON Lines (one canonical record a line); return its checkpoint."""
+        count, last_id, last_hash = 0, None, None
+        for entry, entry_hash, ref in self._stream():
+            record = entry.to_export_dict(entry_hash)
+            stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count, last_id, last_hash = count + 1, ref.id, entry_hash
+        return Checkpoint(count=count, last_id=last_id, last_hash=last_hash)
+
+    def list_entries(
+        self, *, job: Job | None = None, limit: int = 50, after_id: int | None = None
+    ) -> list[AuditLog]:
+        """Entries in chain order, optionally for one job (by its uuid, so deleted jobs work)."""
+        statement = select(AuditLog).order_by(AuditLog.id).limit(limit)
+        if job is not None:
+            statement = statement.where(AuditLog.job_uuid == job.uuid)
+        if after_id is not None:
+            statement = statement.where(AuditLog.id > after_id)
+        return list(self.session.scalars(statement))
+
+    def entries_for_job_uuid(self, job_uuid: str, limit: int = 1000) -> list[AuditLog]:
+        """The audit trail of one job, surviving its deletion."""
+        statement = (
+            select(AuditLog).where(AuditLog.job_uuid == job_uuid).order_by(AuditLog.id).limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
+
+_ROW_COLUMNS = (
+    "id", "uuid", "created_at", "action", "actor", "target_type", "target_id", "description",
+    "details", "ip_address", "user_agent", "job_uuid", "previous_hash", "entry_hash",
+)  # fmt: skip
+
+
+def row_to_entry(row: Any) -> tuple[ChainEntry, str, RecordRef]:
+    """Build the hashed form of a stored row; the row is whatever the database holds now."""
+    created_at: datetime = row.created_at
+    entry = ChainEntry(
+        uuid=row.uuid,
+        created_at=created_at,
+        action=row.action.value if isinstance(row.action, AuditAction) else str(row.action),
+        actor=row.actor,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        description=row.description,
+        details=row.details if isinstance(row.details, dict) else json.loads(row.details),
+        ip_address=row.ip_address,
+        user_agent=row.user_agent,
+        job_uuid=row.job_uuid,
+        previous_hash=row.previous_hash,
+    )
+    return entry, row.entry_hash, RecordRef(id=row.id, uuid=row.uuid)
+
+
+def lock_chain(connection: Connection) -> None:
+    """Serialize appenders: PostgreSQL advisory lock until commit; SQLite already holds its
+    write lock from BEGIN IMMEDIATE."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _signed(CHAIN_LOCK_KEY)}
+        )
+
+
+def _signed(key: int) -> int:
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_chain_tip(session: Session, *_: Any) -> None:
+    """The tip is only valid inside the transaction that read it under the lock."""
+    session.info.pop(_TIP_KEY, None)

@@ -1,0 +1,348 @@
+"""JobRepository: capture jobs, their status state machine and the shared work queue.
+
+Every change is audited in the same transaction. Claiming is one atomic statement:
+`UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING` on PostgreSQL, the
+same statement under SQLite's `BEGIN IMMEDIATE` write lock (SQLite has no row locks).
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy.orm import Session
+
+from edc.db.models import AuditAction, Job, JobStatus
+from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
+from edc.db.types import utc_now
+from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
+
+TARGET = "job"
+# Literal predicates, so PostgreSQL can match the partial indexes they mirror.
+_PENDING = text("jobs.status = 'pending'")
+_RUNNING = text("jobs.status = 'running'")
+
+
+class JobRepository:
+    """Repository for Job CRUD operations; flushes, never commits."""
+
+    def __init__(
+        self,
+        session: Session,
+        context: AuditContext = SYSTEM,
+        audit: AuditLogRepository | None = None,
+    ) -> None:
+        self.session = session
+        self.audit = audit or AuditLogRepository(session, context)
+
+    # -- create and read -----------------------------------------------------------------
+
+    def create(
+        self,
+        url: str,
+        when: str,
+        direction: str = "closest",
+        mode: str = "fetch",
+        **kwargs: Any,
+    ) -> Job:
+        """Create a new pending job record and audit its creation."""
+        job = Job(
+            url=url,
+            when=when,
+            direction=direction,
+            mode=mode,
+            status=JobStatus.PENDING,
+            **kwargs,
+        )
+        self.session.add(job)
+        self.session.flush()
+        self.audit.append(
+            AuditAction.CREATE,
+            TARGET,
+            f"job created for {url} at {when} ({direction}, {mode})",
+            target_id=job.uuid,
+            job=job,
+            details={"url": url, "when": when, "direction": direction, "mode": mode},
+        )
+        return job
+
+    def get_by_id(self, job_id: int) -> Job | None:
+        """Get job by internal ID."""
+        return self.session.get(Job, job_id)
+
+    def get_by_uuid(self, uuid: str) -> Job | None:
+        """Get job by public UUID."""
+        return self.session.scalar(select(Job).where(Job.uuid == uuid))
+
+    def require(self, uuid: str) -> Job:
+        """Get job by UUID or raise NotFoundError naming it."""
+        job = self.get_by_uuid(uuid)
+        if job is None:
+            raise NotFoundError(f"no job with uuid {uuid}")
+        return job
+
+    def list_by_status(
+        self,
+        status: JobStatus | None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        after: str | None = None,
+    ) -> list[Job]:
+        """Jobs newest first, optionally of one status.
+
+        `offset` pages cost more the deeper they go; `after` (the uuid of the last job of the
+        previous page) is keyset pagination whose cost does not grow with depth.
+        """
+        statement: Select[tuple[Job]] = select(Job)
+        if status is not None:
+            statement = statement.where(Job.status == status)
+        statement = statement.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+        if after is not None:
+            cursor = self.session.execute(
+                select(Job.created_at, Job.id).where(Job.uuid == after)
+            ).first()
+            if cursor is None:
+                raise NotFoundError(f"no job with uuid {after} to page after")
+            statement = statement.where(
+                tuple_(Job.created_at, Job.id) < tuple_(cursor.created_at, cursor.id)
+            )
+        elif offset:
+            statement = statement.offset(offset)
+        return list(self.session.scalars(statement))
+
+    def count_by_status(self, status: JobStatus) -> int:
+        """Count jobs by status with one SQL COUNT."""
+        statement = select(func.count()).select_from(Job).where(Job.status == status)
+        return int(self.session.scalar(statement) or 0)
+
+    def counts(self) -> dict[JobStatus, int]:
+        """Number of jobs in every status (zero included), in one query."""
+        rows = self.session.execute(select(Job.status, func.count()).group_by(Job.status))
+        found = {status: int(count) for status, count in rows}
+        return {status: found.get(status, 0) for status in JobStatus}
+
+    # -- status changes ------------------------------------------------------------------
+
+    def update_status(
+        self,
+        job: Job,
+        status: JobStatus,
+        memento_url: str | None = None,
+        variance_days: float | None = None,
+        error_message: str | None = None,
+    ) -> Job:
+        """Move a job to `status` if the state machine allows it; audit the change."""
+        values: dict[str, Any] = {"status": status}
+        if memento_url is not None:
+            values["memento_url"] = memento_url
+        if variance_days is not None:
+            values["variance_days"] = variance_days
+        if error_message is not None:
+            values["error_message"] = error_message
+        if status in (
+            JobStatus.COMPLETED,
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+            JobStatus.PENDING,
+        ):
+            values.update(locked_by=None, locked_until=None)
+        return self._transition(job, status, values)
+
+    def cancel(self, job: Job, reason: str | None = None) -> Job:
+        """Cancel a pending or running job."""
+        values: dict[str, Any] = {
+            "status": JobStatus.CANCELLED,
+            "locked_by": None,
+            "locked_until": None,
+        }
+        if reason:
+            values["error_message"] = reason
+        return self._transition(job, JobStatus.CANCELLED, values)
+
+    def retry(self, job: Job) -> Job:
+        """Put a failed job back in the queue."""
+        return self._transition(job, JobStatus.PENDING, {"status": JobStatus.PENDING})
+
+    def delete(self, job: Job) -> None:
+        """Delete a job and its artifacts; its audit trail stays (job_id becomes NULL)."""
+        self.audit.append(
+            AuditAction.DELETE,
+            TARGET,
+            f"job deleted ({job.status.value}) for {job.url} at {job.when}",
+            target_id=job.uuid,
+            job=job,
+            details={"status": job.status.value, "artifacts": len(job.artifacts)},
+        )
+        self.session.delete(job)
+        self.session.flush()
+
+    def _transition(
+        self,
+        job: Job,
+        new: JobStatus,
+        values: dict[str, Any],
+        *,
+        worker_id: str | None = None,
+    ) -> Job:
+        """One guarded UPDATE: it applies only if the job is still in the status we read."""
+        old = job.status
+        if worker_id is not None and (old is not JobStatus.RUNNING or job.locked_by != worker_id):
+            raise LeaseLostError(
+                f"job {job.uuid} is no longer held by worker {worker_id} "
+                f"(now {old.value}, held by {job.locked_by or 'nobody'})"
+            )
+        if not old.can_become(new):
+            raise InvalidTransitionError(
+                f"job {job.uuid} cannot go from {old.value} to {new.value}"
+            )
+        statement = update(Job).where(Job.id == job.id, Job.status == old)
+        if worker_id is not None:
+            statement = statement.where(Job.locked_by == worker_id)
+        result = self.session.execute(
+            statement.values(**values, updated_at=utc_now()).returning(Job.id),
+            execution_options={"synchronize_session": False},
+        )
+        if result.first() is None:
+            self.session.refresh(job)
+            if worker_id is not None:
+                raise LeaseLostError(
+                    f"job {job.uuid} is no longer held by worker {worker_id} "
+                    f"(now {job.status.value}, held by {job.locked_by or 'nobody'})"
+                )
+            raise InvalidTransitionError(
+                f"job {job.uuid} changed concurrently: it is now {job.status.value}, "
+                f"not {old.value}, so it cannot go to {new.value}"
+            )
+        self.session.refresh(job)
+        details: dict[str, Any] = {"from": old.value, "to": new.value}
+        for key in ("memento_url", "error_message"):
+            if values.get(key) is not None:
+                details[key] = values[key]
+        if values.get("variance_days") is not None:
+            details["variance_days"] = repr(values["variance_days"])
+        if worker_id is not None:
+            details["worker"] = worker_id
+        self.audit.append(
+            AuditAction.UPDATE,
+            TARGET,
+            f"job status {old.value} -> {new.value}",
+            target_id=job.uuid,
+            job=job,
+            details=details,
+        )
+        return job
+
+    # -- the queue -----------------------------------------------------------------------
+
+    def claim_next(self, worker_id: str, lease_seconds: float) -> Job | None:
+        """Claim the oldest claimable job (expired leases first, then pending) for `worker_id`.
+
+        Marks it running with `locked_by`, `locked_until` and one more `attempts`, atomically;
+        no two workers ever get the same claim. Returns None when nothing is claimable.
+        """
+        now = utc_now()
+        until = now + timedelta(seconds=lease_seconds)
+        expired = (
+            select(Job.id)
+            .where(_RUNNING, Job.locked_until < now)
+            .order_by(Job.locked_until)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        pending = (
+            select(Job.id)
+            .where(_PENDING)
+            .order_by(Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        for candidate, previous in ((expired, JobStatus.RUNNING), (pending, JobStatus.PENDING)):
+            statement = (
+                update(Job)
+                .where(Job.id == candidate)
+                .values(
+                    status=JobStatus.RUNNING,
+                    locked_by=worker_id,
+                    locked_until=until,
+                    attempts=Job.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(Job.id, Job.locked_by)
+            )
+            claimed = self.session.execute(
+                statement, execution_options={"synchronize_session": False}
+            ).first()
+            if claimed is not None:
+                job = self.session.get(Job, claimed.id, populate_existing=True)
+                assert job is not None
+                self._audit_claim(job, previous, worker_id, until)
+                return job
+        return None
+
+    def _audit_claim(self, job: Job, previous: JobStatus, worker_id: str, until: datetime) -> None:
+        reclaimed = previous is JobStatus.RUNNING
+        self.audit.append(
+            AuditAction.UPDATE,
+            TARGET,
+            f"job {'re-claimed after an expired lease' if reclaimed else 'claimed'} "
+            f"by {worker_id}: {previous.value} -> running",
+            target_id=job.uuid,
+            job=job,
+            details={
+                "from": previous.value,
+                "to": JobStatus.RUNNING.value,
+                "worker": worker_id,
+                "attempt": job.attempts,
+                "lease_until": until.isoformat(),
+            },
+        )
+
+    def heartbeat(self, job: Job, worker_id: str, lease_seconds: float) -> datetime:
+        """Extend the lease of a job this worker holds; LeaseLostError if it no longer does."""
+        until = utc_now() + timedelta(seconds=lease_seconds)
+        result = self.session.execute(
+            update(Job)
+            .where(Job.id == job.id, _RUNNING, Job.locked_by == worker_id)
+            .values(locked_until=until)
+            .returning(Job.id),
+            execution_options={"synchronize_session": False},
+        )
+        if result.first() is None:
+            self.session.refresh(job)
+            raise LeaseLostError(
+                f"job {job.uuid} is no longer held by worker {worker_id} "
+                f"(now {job.status.value}, held by {job.locked_by or 'nobody'})"
+            )
+        self.session.refresh(job)
+        return until
+
+    def complete(
+        self,
+        job: Job,
+        worker_id: str,
+        memento_url: str | None = None,
+        variance_days: float | None = None,
+    ) -> Job:
+        """Record a worker's success; refused (LeaseLostError) if another worker took the job."""
+        values: dict[str, Any] = {
+            "status": JobStatus.COMPLETED,
+            "locked_by": None,
+            "locked_until": None,
+        }
+        if memento_url is not None:
+            values["memento_url"] = memento_url
+        if variance_days is not None:
+            values["variance_days"] = variance_days
+        return self._transition(job, JobStatus.COMPLETED, values, worker_id=worker_id)
+
+    def fail(self, job: Job, worker_id: str, error_message: str) -> Job:
+        """Record a worker's failure; refused (LeaseLostError) if another worker took the job."""
+        values = {
+            "status": JobStatus.FAILED,
+            "locked_by": None,
+            "locked_until": None,
+            "error_message": error_message,
+        }
+        return self._transition(job, JobStatus.FAILED, values, worker_id=worker_id)
