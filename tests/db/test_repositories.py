@@ -420,3 +420,45 @@ class TestAudit:
         assert [e.job_uuid for e in for_job] == [uuids[1]]
         assert exported == head
         assert len(out.getvalue().splitlines()) == 3
+
+
+class TestBulk:
+    def test_create_many_audits_each_job_and_chains(self, db: DatabaseEngine) -> None:
+        from edc.db.repositories import JobDraft, JobKey
+
+        make_jobs(db, 2)  # something already in the chain and the table
+        drafts = [
+            JobDraft(
+                f"https://example.org/{i}",
+                "20210101000000",
+                "after",
+                "fetch",
+                {"row": str(i)},
+                line=i + 2,
+            )
+            for i in range(50)
+        ]
+        with db.session() as s:
+            created = JobRepository(s).create_many(drafts)
+            assert JobRepository(s).create_many([]) == []
+        assert len(created) == 50
+        assert [job_id for job_id, _ in created] == sorted(job_id for job_id, _ in created)
+        with db.session(read_only=True) as s:
+            repo = JobRepository(s)
+            job = repo.require(created[7][1])
+            assert (job.url, job.direction, job.options, job.status) == (
+                "https://example.org/7", "after", {"row": "7"}, JobStatus.PENDING,
+            )  # fmt: skip
+            (entry,) = AuditLogRepository(s).entries_for_job_uuid(job.uuid)
+            assert entry.job_id == job.id
+            assert entry.details["source_line"] == 9
+            assert AuditLogRepository(s).verify().ok
+            assert AuditLogRepository(s).head().count == 52
+            keys = {d.key for d in drafts[:3]} | {
+                JobKey("https://nope", "2020", "closest", "fetch")
+            }
+            assert repo.existing_keys(keys) == {d.key for d in drafts[:3]}
+            assert repo.existing_keys([]) == set()
+        with db.session() as s:  # ids continue after a bulk insert, on both databases
+            later = JobRepository(s).create("https://example.org/later", "2022")
+            assert later.id > created[-1][0]

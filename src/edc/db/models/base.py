@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Integer, MetaData, String
+from sqlalchemy import BigInteger, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from edc.db.ids import new_uuid
@@ -45,3 +45,10 @@ class IdentifierMixin:
     uuid: Mapped[str] = mapped_column(
         String(36), default=new_uuid, unique=True, nullable=False, index=True
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, typed as such, for bulk statements that skip the ORM."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

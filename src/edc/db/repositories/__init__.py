@@ -8,16 +8,19 @@ from edc.db.repositories.artifact import (
     FileProblemKind,
     FilesReport,
 )
-from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
-from edc.db.repositories.job import JobRepository
+from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
+from edc.db.repositories.job import JobDraft, JobKey, JobRepository
 
 __all__ = [
     "SYSTEM",
     "ArtifactRepository",
     "AuditContext",
+    "AuditDraft",
     "AuditLogRepository",
     "FileProblem",
     "FileProblemKind",
     "FilesReport",
+    "JobDraft",
+    "JobKey",
     "JobRepository",
 ]

@@ -5,18 +5,49 @@ Every change is audited in the same transaction. Claiming is one atomic statemen
 same statement under SQLite's `BEGIN IMMEDIATE` write lock (SQLite has no row locks).
 """
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy import Select, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, Job, JobStatus
-from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
+from edc.db.models.base import table_of
+from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
 from edc.db.types import utc_now
 from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
 
 TARGET = "job"
+
+
+class JobKey(NamedTuple):
+    """What makes two capture requests the same: importing one twice creates one job."""
+
+    url: str
+    when: str
+    direction: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class JobDraft:
+    """A validated capture request waiting to become a job."""
+
+    url: str
+    when: str
+    direction: str = "closest"
+    mode: str = "fetch"
+    options: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+    @property
+    def key(self) -> JobKey:
+        return JobKey(self.url, self.when, self.direction, self.mode)
+
+
 # Literal predicates, so PostgreSQL can match the partial indexes they mirror.
 _PENDING = text("jobs.status = 'pending'")
 _RUNNING = text("jobs.status = 'running'")
@@ -58,12 +89,76 @@ class JobRepository:
         self.audit.append(
             AuditAction.CREATE,
             TARGET,
-            f"job created for {url} at {when} ({direction}, {mode})",
+            _created(url, when, direction, mode),
             target_id=job.uuid,
             job=job,
-            details={"url": url, "when": when, "direction": direction, "mode": mode},
+            details=_creation_details(JobDraft(url, when, direction, mode)),
         )
         return job
+
+    def create_many(self, drafts: Sequence[JobDraft]) -> list[tuple[int, str]]:
+        """Create many pending jobs with one multi-row INSERT, each audited; return (id, uuid).
+
+        Ids are reserved first (PostgreSQL sequence; on SQLite the write lock makes max+1 safe),
+        so no RETURNING is needed: the fast executemany path of both drivers.
+        """
+        if not drafts:
+            return []
+        ids = self._reserve_ids(len(drafts))
+        uuids = [new_uuid() for _ in drafts]
+        now = utc_now()
+        rows = [
+            {
+                "id": job_id,
+                "uuid": job_uuid,
+                "created_at": now,
+                "updated_at": now,
+                "url": draft.url,
+                "when": draft.when,
+                "direction": draft.direction,
+                "mode": draft.mode,
+                "status": JobStatus.PENDING,
+                "source": "wayback",
+                "options": draft.options,
+                "attempts": 0,
+            }
+            for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True)
+        ]
+        self.session.execute(insert(table_of(Job)), rows)
+        self.audit.append_many(
+            AuditDraft(
+                AuditAction.CREATE,
+                TARGET,
+                _created(draft.url, draft.when, draft.direction, draft.mode),
+                target_id=job_uuid,
+                job_id=job_id,
+                job_uuid=job_uuid,
+                details=_creation_details(draft),
+            )
+            for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True)
+        )
+        return list(zip(ids, uuids, strict=True))
+
+    def _reserve_ids(self, count: int) -> list[int]:
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = text(
+                "SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, :n)"
+            )
+            return [int(value) for value in self.session.scalars(statement, {"n": count})]
+        start = int(self.session.scalar(select(func.coalesce(func.max(Job.id), 0))) or 0) + 1
+        return list(range(start, start + count))
+
+    def existing_keys(self, keys: Iterable[JobKey]) -> set[JobKey]:
+        """Which of these (url, when, direction, mode) already exist as jobs."""
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        pairs = {(key.url, key.when) for key in wanted}
+        statement = select(Job.url, Job.when, Job.direction, Job.mode).where(
+            tuple_(Job.url, Job.when).in_(pairs)
+        )
+        found = {JobKey(*row) for row in self.session.execute(statement)}
+        return found & wanted
 
     def get_by_id(self, job_id: int) -> Job | None:
         """Get job by internal ID."""
@@ -346,3 +441,21 @@ class JobRepository:
             "error_message": error_message,
         }
         return self._transition(job, JobStatus.FAILED, values, worker_id=worker_id)
+
+
+def _created(url: str, when: str, direction: str, mode: str) -> str:
+    """The description of a job-creation audit entry."""
+    return f"job created for {url} at {when} ({direction}, {mode})"
+
+
+def _creation_details(draft: JobDraft) -> dict[str, Any]:
+    """The details of a job-creation audit entry: the request, and its CSV line if any."""
+    details: dict[str, Any] = {
+        "url": draft.url,
+        "when": draft.when,
+        "direction": draft.direction,
+        "mode": draft.mode,
+    }
+    if draft.line is not None:
+        details["source_line"] = draft.line
+    return details
