@@ -3,6 +3,7 @@
 import io
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from edc.errors import InputError
 from edc.ingest.csvstream import MAX_COLUMNS, Record, RecordStream
@@ -23,15 +24,20 @@ _BUFFER_SIZE = 1 << 16
 
 
 def read_requests(
-    path: str | os.PathLike[str], *, max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES
+    path: str | os.PathLike[str],
+    *,
+    max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+    on_bytes: Callable[[memoryview], object] | None = None,
 ) -> Iterator[CaptureRequest | RowError]:
     """Yield a CaptureRequest per valid record and a RowError per problem, in file order.
 
     A bad record yields all its problems (same line, column order); blank records are skipped.
     An unreadable file raises CsvFormatError (InputError if it cannot be opened) when reached.
+    `on_bytes` sees every byte read, in order, so a caller can hash exactly what was imported.
     """
     try:
-        with io.BufferedReader(io.FileIO(path), _BUFFER_SIZE) as file:
+        raw = io.FileIO(path) if on_bytes is None else _ObservedFile(path, on_bytes)
+        with io.BufferedReader(raw, _BUFFER_SIZE) as file:
             stream = RecordStream(file, path, max_field_bytes)
             records = iter(stream)
             columns = _Columns.from_header(records, path)
@@ -45,6 +51,28 @@ def read_requests(
                     yield from result
     except OSError as exc:
         raise InputError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from None
+
+
+class _ObservedFile(io.FileIO):
+    """A file that shows each chunk it reads to an observer (for hashing and progress)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], observer: Callable[[memoryview], object]
+    ) -> None:
+        super().__init__(path)
+        self._observer = observer
+
+    def readinto(self, buffer: Any) -> int | None:
+        count = super().readinto(buffer)
+        if count:
+            self._observer(memoryview(buffer)[:count])
+        return count
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if data:
+            self._observer(memoryview(data))
+        return data
 
 
 class _Columns:
