@@ -7,7 +7,7 @@ transaction under that lock and kept in `session.info` for the following appends
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -19,6 +19,7 @@ from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
 from edc.db.models.base import table_of
 from edc.db.types import utc_now
+from edc.errors import IntegrityFailureError
 from edc.integrity.chain import (
     ChainEntry,
     Checkpoint,
@@ -177,35 +178,63 @@ class AuditLogRepository:
         return tip
 
     def head(self) -> Checkpoint:
-        """The chain's checkpoint now: entry count, last id and last hash."""
-        count = self.session.scalar(select(func.count()).select_from(AuditLog)) or 0
-        last = self.session.execute(
-            select(AuditLog.id, AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1)
-        ).first()
-        if last is None:
-            return Checkpoint(count=0, last_id=None, last_hash=None)
-        return Checkpoint(count=count, last_id=last.id, last_hash=last.entry_hash)
+        """The chain's checkpoint now: entry count, last id and last hash.
 
-    def verify(self, checkpoint: Checkpoint | None = None) -> VerifyResult:
-        """Recompute the whole chain in id order, in bounded memory; name the first bad entry."""
-        return verify_chain(self._stream(), checkpoint)
+        One statement, so the count and the last entry agree even while others append
+        (PostgreSQL's READ COMMITTED gives each statement its own snapshot).
+        """
+        count = select(func.count()).select_from(AuditLog).scalar_subquery()
+        row = self.session.execute(
+            select(count, AuditLog.id, AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1)
+        ).first()
+        if row is None:
+            return Checkpoint(count=0, last_id=None, last_hash=None)
+        return Checkpoint(count=int(row[0]), last_id=row.id, last_hash=row.entry_hash)
+
+    def verify(
+        self,
+        checkpoint: Checkpoint | None = None,
+        on_entry: Callable[[], object] | None = None,
+    ) -> VerifyResult:
+        """Recompute the whole chain in id order, in bounded memory; name the first bad entry.
+
+        `on_entry` is called once per entry read (for progress bars).
+        """
+        entries = self._stream()
+        if on_entry is not None:
+            entries = _counted(entries, on_entry)
+        return verify_chain(entries, checkpoint)
 
     def iter_entries(self) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
-        """Every entry in chain order with its stored hash, streamed in batches."""
+        """Every entry in chain order with its stored hash, streamed in batches.
+
+        A row that cannot even be read back as an entry (a float or broken JSON in `details`,
+        a naive time) was not written by edc: it comes out as a stand-in whose hash cannot
+        match, so verification reports it as changed content.
+        """
         return self._stream()
 
-    def _stream(self) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
+    def _stream(self, *, strict: bool = False) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
+        """Stored rows as entries; an unreadable row is a stand-in, or with `strict` an error."""
         table = AuditLog.__table__
         columns = [table.c[name] for name in _ROW_COLUMNS]
         statement = select(*columns).order_by(table.c.id)
         result = self.session.execute(statement.execution_options(yield_per=STREAM_BATCH))
         for row in result:
-            yield row_to_entry(row)
+            try:
+                yield row_to_entry(row)
+            except (ValueError, TypeError, LookupError) as exc:
+                if strict:
+                    raise IntegrityFailureError(
+                        f"audit entry id {row.id} (uuid {row.uuid}) cannot be read as an entry "
+                        f"({exc}); run `edc audit verify`"
+                    ) from None
+                yield _unreadable(row, exc)
 
     def export(self, stream: IO[str]) -> Checkpoint:
         """Write the chain as JSON Lines (one canonical record a line); return its checkpoint."""
         count, last_id, last_hash = 0, None, None
-        for entry, entry_hash, ref in self._stream():
+        for entry, entry_hash, ref in self._stream(strict=True):
             record = entry.to_export_dict(entry_hash)
             stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             count, last_id, last_hash = count + 1, ref.id, entry_hash
@@ -254,6 +283,33 @@ def row_to_entry(row: Any) -> tuple[ChainEntry, str, RecordRef]:
         previous_hash=row.previous_hash,
     )
     return entry, row.entry_hash, RecordRef(id=row.id, uuid=row.uuid)
+
+
+def _unreadable(row: Any, exc: Exception) -> tuple[ChainEntry, str, RecordRef]:
+    """A stand-in for a row that is not a valid entry; its hash never equals the stored one."""
+    entry = ChainEntry(
+        uuid=str(row.uuid),
+        created_at=utc_now(),
+        action="unreadable",
+        actor="",
+        target_type="",
+        target_id=None,
+        description=f"row {row.id} cannot be read as an audit entry: {exc}",
+        details={},
+        ip_address=None,
+        user_agent=None,
+        job_uuid=None,
+        previous_hash=row.previous_hash if isinstance(row.previous_hash, str) else None,
+    )
+    return entry, str(row.entry_hash), RecordRef(id=row.id, uuid=str(row.uuid))
+
+
+def _counted(
+    items: Iterator[tuple[ChainEntry, str, RecordRef]], on_entry: Callable[[], object]
+) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
+    for item in items:
+        on_entry()
+        yield item
 
 
 def lock_chain(connection: Connection) -> None:
