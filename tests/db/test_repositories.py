@@ -462,3 +462,17 @@ class TestBulk:
         with db.session() as s:  # ids continue after a bulk insert, on both databases
             later = JobRepository(s).create("https://example.org/later", "2022")
             assert later.id > created[-1][0]
+
+
+class TestClaimOne:
+    def test_claim_a_particular_job(self, db: DatabaseEngine) -> None:
+        first, second = make_jobs(db, 2)
+        with db.session() as s:
+            repo = JobRepository(s)
+            job = repo.claim(repo.require(second), "w1", lease_seconds=60)
+            assert (job.uuid, job.locked_by, job.attempts) == (second, "w1", 1)
+            with pytest.raises(LeaseLostError, match="held by w1"):
+                repo.claim(repo.require(second), "w2", lease_seconds=60)
+            nxt = repo.claim_next("w2", 60)
+            assert nxt is not None
+            assert nxt.uuid == first

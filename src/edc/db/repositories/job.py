@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, insert, select, text, tuple_, update
+from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from edc.db.ids import new_uuid
@@ -354,27 +354,59 @@ class JobRepository:
             .scalar_subquery()
         )
         for candidate, previous in ((expired, JobStatus.RUNNING), (pending, JobStatus.PENDING)):
-            statement = (
-                update(Job)
-                .where(Job.id == candidate)
-                .values(
-                    status=JobStatus.RUNNING,
-                    locked_by=worker_id,
-                    locked_until=until,
-                    attempts=Job.attempts + 1,
-                    updated_at=now,
-                )
-                .returning(Job.id, Job.locked_by)
-            )
-            claimed = self.session.execute(
-                statement, execution_options={"synchronize_session": False}
-            ).first()
-            if claimed is not None:
-                job = self.session.get(Job, claimed.id, populate_existing=True)
-                assert job is not None
-                self._audit_claim(job, previous, worker_id, until)
+            job = self._take(Job.id == candidate, previous, worker_id, now, until)
+            if job is not None:
                 return job
         return None
+
+    def claim(self, job: Job, worker_id: str, lease_seconds: float) -> Job:
+        """Claim this particular job (pending, or running with an expired lease).
+
+        LeaseLostError if it is not claimable now (another worker holds it, or it is done).
+        """
+        now = utc_now()
+        until = now + timedelta(seconds=lease_seconds)
+        claimable = or_(_PENDING, and_(_RUNNING, Job.locked_until < now))
+        previous = job.status
+        claimed = self._take((Job.id == job.id) & claimable, previous, worker_id, now, until)
+        if claimed is None:
+            self.session.refresh(job)
+            raise LeaseLostError(
+                f"job {job.uuid} cannot be claimed by {worker_id}: it is {job.status.value}"
+                + (f", held by {job.locked_by}" if job.locked_by else "")
+            )
+        return claimed
+
+    def _take(
+        self,
+        condition: Any,
+        previous: JobStatus,
+        worker_id: str,
+        now: datetime,
+        until: datetime,
+    ) -> Job | None:
+        """One atomic UPDATE … RETURNING that makes the matching job running for `worker_id`."""
+        statement = (
+            update(Job)
+            .where(condition)
+            .values(
+                status=JobStatus.RUNNING,
+                locked_by=worker_id,
+                locked_until=until,
+                attempts=Job.attempts + 1,
+                updated_at=now,
+            )
+            .returning(Job.id)
+        )
+        claimed = self.session.execute(
+            statement, execution_options={"synchronize_session": False}
+        ).first()
+        if claimed is None:
+            return None
+        job = self.session.get(Job, claimed.id, populate_existing=True)
+        assert job is not None
+        self._audit_claim(job, previous, worker_id, until)
+        return job
 
     def _audit_claim(self, job: Job, previous: JobStatus, worker_id: str, until: datetime) -> None:
         reclaimed = previous is JobStatus.RUNNING
