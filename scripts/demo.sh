@@ -7,3 +7,6 @@ mkdir -p demo
 cd demo
 echo "== effective configuration"
 "$EDC" config show
+echo "== database schema (./edc.db): upgrade to head, then status"
+"$EDC" db upgrade
+"$EDC" db status

@@ -85,12 +85,13 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator["DatabaseEngine"]:
-    """A DatabaseEngine on a fresh database of each backend, schema created with create_tables()."""
+    """A DatabaseEngine on a fresh database of each backend, schema as `edc db init` makes it."""
     from edc.config import DatabaseConfig
     from edc.db import DatabaseEngine
+    from edc.db.migrate import init_schema
 
     engine = DatabaseEngine(DatabaseConfig(url=database_url))
-    engine.create_tables()
+    init_schema(engine)
     try:
         yield engine
     finally:

@@ -5,17 +5,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from edc import __version__
-from edc.cli import config_cmd
+from edc.cli import artifacts, audit, config_cmd, db, jobs
 from edc.cli.context import AppContext
 from edc.cli.output import error
-from edc.errors import EdcError
+from edc.errors import EXIT_USAGE, EdcError
 
 
 class EdcGroup(TyperGroup):
-    """Root group that turns edc's own errors into one line on stderr and their exit code."""
+    """Root group that turns edc's own errors into one line on stderr and their exit code.
+
+    A database error nobody explained (a connection lost midway, say) is one scrubbed line and
+    exit code 2 too; `--debug` shows the traceback instead.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -26,6 +31,15 @@ class EdcGroup(TyperGroup):
                 raise
             error(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except SQLAlchemyError as exc:
+            obj = ctx.obj
+            if not isinstance(obj, AppContext) or obj.debug:
+                raise
+            original = getattr(exc, "orig", None) or exc
+            lines = str(original).strip().splitlines()
+            reason = lines[0] if lines else type(original).__name__
+            error(obj.scrub(f"database error: {reason}"))
+            raise typer.Exit(EXIT_USAGE) from None
 
 
 app = typer.Typer(
@@ -36,6 +50,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(db.app, name="db")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(artifacts.app, name="artifacts")
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:
@@ -71,6 +89,7 @@ def root(
     if database_url is not None:
         overrides["database"] = {"url": database_url}
     ctx.obj = AppContext(config_path=config, overrides=overrides, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:

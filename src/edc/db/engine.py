@@ -6,6 +6,8 @@ into instant "database is locked" errors that no busy timeout can help. PostgreS
 come from a pre-pinged, recycled pool and use psycopg 3.
 """
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +27,25 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CACHE_KIB = 65_536
 POSTGRES_CONNECT_TIMEOUT_S = 10
 READ_ONLY_OPTION = "edc_read_only"
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a file database to WAL, retrying while another process does the same.
+
+    On a brand-new file the switch needs an exclusive lock and SQLite does not apply the busy
+    timeout to it, so several processes opening the file at once would fail at once.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 class DatabaseEngine:
@@ -80,7 +101,7 @@ class DatabaseEngine:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
             # FULL: a committed audit entry survives power loss, not only a killed process.
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")

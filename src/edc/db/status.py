@@ -1,0 +1,50 @@
+"""What `edc db status` reports about a database, gathered in one place so fields can be added."""
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from edc.db.engine import DatabaseEngine
+from edc.db.migrate import read_state, script_directory
+from edc.db.schema_state import SchemaSnapshot, classify
+from edc.db.urls import is_sqlite_memory
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """The database (masked URL), its revision, this edc's head and the revisions to apply.
+
+    `state` is one of `edc.db.schema_state.SchemaState`: empty, current, behind, unknown,
+    unmanaged.
+    """
+
+    url: str
+    current: str | None
+    head: str
+    pending: list[str]
+    state: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for `--json`."""
+        return asdict(self)
+
+
+def gather_status(db: DatabaseEngine) -> DatabaseStatus:
+    """Read the status in one read-only transaction; a missing SQLite file is not created."""
+    snapshot = _missing_file_state(db) or read_state(db)
+    return DatabaseStatus(
+        url=db.masked_url,
+        current=snapshot.current,
+        head=snapshot.head,
+        pending=list(snapshot.pending),
+        state=snapshot.state.value,
+    )
+
+
+def _missing_file_state(db: DatabaseEngine) -> SchemaSnapshot | None:
+    """An SQLite file that does not exist is an empty database; opening it would create it."""
+    if db.dialect_name != "sqlite" or is_sqlite_memory(db.url):
+        return None
+    if Path(db.url.database or "").exists():
+        return None
+    return classify(None, (), script_directory())
