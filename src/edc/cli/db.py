@@ -1,6 +1,8 @@
-"""`edc db`: create, migrate and inspect the database schema (init, upgrade, downgrade, status)."""
+"""`edc db`: create, migrate and inspect the database (init, upgrade, downgrade, status), seed a
+sample case and back it up."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +12,8 @@ from rich.text import Text
 from edc.cli.context import app_context
 from edc.cli.output import print_json, stdout
 from edc.db import migrate
+from edc.db.backup import backup_database
+from edc.db.seed import seed_sample_case
 from edc.db.status import gather_status
 
 app = typer.Typer(help="Create, migrate and inspect the database schema.", no_args_is_help=True)
@@ -103,6 +107,48 @@ def status(
         "head revision": report.head,
         "pending": ", ".join(report.pending) or "none",
     }
+    if report.jobs is not None:
+        rows["jobs"] = ", ".join(f"{status} {count}" for status, count in report.jobs.items())
+    if report.audit is not None:
+        rows["audit chain"] = (
+            f"{report.audit['count']} entries, head {report.audit['last_hash'] or 'none'}"
+        )
     for field, value in rows.items():
         table.add_row(field, Text(value))
     stdout.print(table)
+
+
+@app.command("seed")
+def seed(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path,
+        typer.Option("--artifacts-dir", help="Where the sample evidence files are written."),
+    ] = Path("edc-sample-artifacts"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Add the sample case even if jobs exist.")
+    ] = False,
+) -> None:
+    """Create a believable sample case: jobs in every status, real evidence files, audit trail."""
+    db = app_context(ctx).ready_database()
+    result = seed_sample_case(db, directory, force=force)
+    _say(
+        f"seeded {result.jobs} jobs and {result.artifacts} artifacts "
+        f"(files in {result.directory}) into {db.masked_url}"
+    )
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    destination: Annotated[Path, typer.Argument(help="File to write the copy to.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite DESTINATION if it exists.")
+    ] = False,
+) -> None:
+    """Write a consistent copy while writers are active (SQLite backup API, or pg_dump)."""
+    db = app_context(ctx).ready_database()
+    result = backup_database(db, destination, overwrite=force)
+    _say(
+        f"backed up {db.masked_url} to {result.destination} ({result.size} bytes, {result.method})"
+    )

@@ -6,7 +6,8 @@ from typing import Any
 
 from edc.db.engine import DatabaseEngine
 from edc.db.migrate import read_state, script_directory
-from edc.db.schema_state import SchemaSnapshot, classify
+from edc.db.repositories import AuditLogRepository, JobRepository
+from edc.db.schema_state import SchemaSnapshot, SchemaState, classify
 from edc.db.urls import is_sqlite_memory
 
 
@@ -23,6 +24,10 @@ class DatabaseStatus:
     head: str
     pending: list[str]
     state: str
+    jobs: dict[str, int] | None = None
+    """Jobs by status (every status, zeros included); None unless the schema is current."""
+    audit: dict[str, Any] | None = None
+    """The audit chain's checkpoint now (count, last_id, last_hash); None likewise."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for `--json`."""
@@ -32,12 +37,22 @@ class DatabaseStatus:
 def gather_status(db: DatabaseEngine) -> DatabaseStatus:
     """Read the status in one read-only transaction; a missing SQLite file is not created."""
     snapshot = _missing_file_state(db) or read_state(db)
+    jobs: dict[str, int] | None = None
+    audit: dict[str, Any] | None = None
+    if snapshot.state is SchemaState.CURRENT:
+        with db.session(read_only=True) as session:
+            counts = JobRepository(session).counts()
+            head = AuditLogRepository(session).head()
+        jobs = {status.value: count for status, count in counts.items()}
+        audit = {"count": head.count, "last_id": head.last_id, "last_hash": head.last_hash}
     return DatabaseStatus(
         url=db.masked_url,
         current=snapshot.current,
         head=snapshot.head,
         pending=list(snapshot.pending),
         state=snapshot.state.value,
+        jobs=jobs,
+        audit=audit,
     )
 
 
