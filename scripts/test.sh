@@ -28,7 +28,8 @@ export COVERAGE_FILE="$COVERAGE_DIR/.coverage" COVERAGE_RCFILE="$PWD/pyproject.t
 # tests marked `serial` (they restart the shared server) run alone afterwards.
 "$VENV/bin/pytest" -n "${EDC_TEST_WORKERS:-3}" -m "not serial" --cov --cov-report= "$@"
 "$VENV/bin/pytest" -m serial --cov --cov-append --cov-report= "$@" || [ $? -eq 5 ]
-"$VENV/bin/coverage" combine -q 2>/dev/null || true
+# --append keeps what pytest-cov combined; files of processes killed on purpose are skipped.
+"$VENV/bin/coverage" combine --append -q 2>/dev/null || true
 echo "== coverage: all of src/edc (gate 85%)"
 "$VENV/bin/coverage" report --fail-under=85
 if [ -d src/edc/db ]; then

@@ -120,6 +120,8 @@ class ChainEntry:
         if not isinstance(self.created_at, datetime):
             raise TypeError(f"created_at must be a datetime, not {type(self.created_at).__name__}")
         object.__setattr__(self, "_time", format_time(self.created_at))
+        if self.created_at.tzinfo is not UTC:  # one zone, so equal instants compare equal
+            object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
         _check_details(self.details)
 
     def _normalise_and_check(self) -> None:
