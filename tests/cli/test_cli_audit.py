@@ -162,7 +162,11 @@ def test_export_writes_every_entry_or_nothing(
     assert list(folder.iterdir()) == [out]  # no temporary file left behind
     assert f"exported 5 audit entries to {out}" in to_file.stdout
     assert head["last_hash"] in to_file.stdout
-    assert to_stdout.stdout.splitlines() == lines
+    # the second export also holds the EXPORT entry that recorded the first
+    from_stdout = to_stdout.stdout.splitlines()
+    assert from_stdout[:-1] == lines
+    assert json.loads(from_stdout[-1])["action"] == "export"
+    assert json.loads(from_stdout[-1])["details"]["exported"]["count"] == 5
     assert "exported 5 audit entries to stdout" in to_stdout.stderr
     assert "no directory" in nowhere
 

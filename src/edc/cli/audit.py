@@ -19,7 +19,7 @@ from edc.cli.progress import progress_bar
 from edc.cli.render import audit_dict, audit_table, note, plural, say
 from edc.db.engine import DatabaseEngine
 from edc.db.models import AuditAction
-from edc.db.repositories import AuditLogRepository, JobRepository
+from edc.db.repositories import AuditContext, AuditLogRepository, JobRepository
 from edc.errors import InputError, IntegrityFailureError, NotFoundError
 from edc.integrity.chain import (
     Checkpoint,
@@ -202,12 +202,14 @@ def export(
         str,
         typer.Argument(metavar="OUT.jsonl", help="File to write ('-' for stdout)."),
     ],
+    actor: ActorOption = None,
 ) -> None:
-    """Export the whole chain as JSON Lines, one canonical entry a line, in chain order.
+    """Export the whole chain as JSON Lines, one entry a line, in chain order.
 
     The file is written beside OUT under a temporary name and renamed when complete, so OUT is
-    never a half-written export.
+    never a half-written export. The export itself is then recorded in the audit log.
     """
+    context = audit_context(actor)
     db = app_context(ctx).ready_database()
     if out == "-":
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
@@ -217,11 +219,26 @@ def export(
             stream.flush()
         finally:
             stream.detach()
+        _record_export(db, context, checkpoint, "stdout")
         note(_exported(checkpoint, "stdout"))
         return
     target = Path(out)
     checkpoint = _export_atomically(db, target)
+    _record_export(db, context, checkpoint, str(target.resolve()))
     say(_exported(checkpoint, str(target)))
+
+
+def _record_export(
+    db: DatabaseEngine, context: AuditContext, checkpoint: Checkpoint, where: str
+) -> None:
+    """An EXPORT entry naming what was exported (through which entry) and where to."""
+    with db.session() as session:
+        AuditLogRepository(session, context).append(
+            AuditAction.EXPORT,
+            TARGET,
+            f"audit chain exported: {checkpoint.count} entries to {where}",
+            details={"destination": where, "exported": _checkpoint_dict(checkpoint)},
+        )
 
 
 def _exported(checkpoint: Checkpoint, where: str) -> str:

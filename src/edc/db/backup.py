@@ -75,11 +75,10 @@ def _backup_postgresql(db: DatabaseEngine, destination: Path) -> BackupResult:
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)  # never on the command line
-    args = [pg_dump, "--format=custom", "--no-owner", f"--file={destination}.partial"]
-    for flag, value in (("--host", url.host), ("--port", url.port), ("--username", url.username)):
-        if value:
-            args.append(f"{flag}={value}")
-    args.append(url.database or "postgres")
+    # The whole URL as libpq reads it (query parameters such as sslmode or a socket host
+    # included), minus the password, which travels in the environment only.
+    conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    args = [pg_dump, "--format=custom", "--no-owner", f"--file={destination}.partial", conninfo]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     partial = Path(f"{destination}.partial")
     if done.returncode != 0:

@@ -232,7 +232,11 @@ class AuditLogRepository:
                 yield _unreadable(row, exc)
 
     def export(self, stream: IO[str]) -> Checkpoint:
-        """Write the chain as JSON Lines (one canonical record a line); return its checkpoint."""
+        """Write the chain as JSON Lines, one entry a line in chain order; return its checkpoint.
+
+        Each line holds the hashed fields and `entry_hash`. The line itself is not the canonical
+        form: a verifier rebuilds that from the fields (docs/audit-chain.md).
+        """
         count, last_id, last_hash = 0, None, None
         for entry, entry_hash, ref in self._stream(strict=True):
             record = entry.to_export_dict(entry_hash)
