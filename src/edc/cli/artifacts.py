@@ -4,13 +4,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from edc.cli.actor import ActorOption, audit_context
 from edc.cli.context import app_context
 from edc.cli.output import print_json, stdout
 from edc.cli.progress import progress_bar
+from edc.cli.recording import record_outcome
 from edc.cli.render import artifact_dict, fields_table, plural, say
-from edc.db.models import ArtifactType, AuditAction, Job
+from edc.db.models import ArtifactType, AuditAction, AuditLog, Job
 from edc.db.repositories import (
     ArtifactRepository,
     AuditLogRepository,
@@ -76,9 +78,10 @@ def verify(
         with progress_bar("verifying artifact files", total) as meter:
             report = artifacts.verify_files(job, on_file=lambda _: meter.advance())
     scope = f" of job {job.uuid}" if job is not None else ""
-    with db.session() as session:
+
+    def write(session: Session) -> AuditLog:
         scoped = JobRepository(session).require(job.uuid) if job is not None else None
-        entry = AuditLogRepository(session, context).append(
+        return AuditLogRepository(session, context).append(
             AuditAction.VERIFY,
             TARGET,
             _description(report, scope),
@@ -86,7 +89,8 @@ def verify(
             job=scoped,
             details=_details(report, job),
         )
-    recorded = f"verification recorded as audit entry id {entry.id} (uuid {entry.uuid})"
+
+    recorded = record_outcome(db, write, "verification")
     if as_json:
         print_json(
             {
@@ -94,7 +98,7 @@ def verify(
                 "checked": report.checked,
                 "job_uuid": job.uuid if job is not None else None,
                 "problems": [_problem_dict(problem) for problem in report.problems],
-                "audit_entry": {"id": entry.id, "uuid": entry.uuid},
+                "audit_entry": recorded.as_dict(),
             }
         )
     else:
@@ -105,7 +109,7 @@ def verify(
             )
         for problem in report.problems:
             say(str(problem))
-        say(recorded)
+        say(recorded.note)
     if not report.ok:
         raise IntegrityFailureError(
             f"{len(report.problems)} of {plural(report.checked, 'artifact file')}{scope} "

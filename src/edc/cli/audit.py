@@ -16,6 +16,7 @@ from edc.cli.actor import ActorOption, audit_context
 from edc.cli.context import app_context
 from edc.cli.output import print_json, stdout
 from edc.cli.progress import progress_bar
+from edc.cli.recording import record_outcome
 from edc.cli.render import audit_dict, audit_table, note, plural, say
 from edc.db.engine import DatabaseEngine
 from edc.db.models import AuditAction
@@ -61,16 +62,13 @@ def verify(
     db = app_context(ctx).ready_database()
     with db.session(read_only=True) as session:
         result = _verify(session, checkpoint)
-    with db.session() as session:
-        entry = AuditLogRepository(session, context).append(
-            AuditAction.VERIFY,
-            TARGET,
-            _description(result),
-            details=_details(result, checkpoint),
-        )
-    recorded = (
-        f"verification recorded as audit entry id {entry.id} (uuid {entry.uuid}), "
-        "after the entries verified"
+    recorded = record_outcome(
+        db,
+        lambda session: AuditLogRepository(session, context).append(
+            AuditAction.VERIFY, TARGET, _description(result), details=_details(result, checkpoint)
+        ),
+        "verification",
+        ", after the entries verified",
     )
     head = result.head
     if as_json:
@@ -83,7 +81,7 @@ def verify(
                 "message": result.message,
                 "head": _checkpoint_dict(head),
                 "checkpoint": _checkpoint_dict(checkpoint) if checkpoint is not None else None,
-                "audit_entry": {"id": entry.id, "uuid": entry.uuid},
+                "audit_entry": recorded.as_dict(),
             }
         )
     elif result.ok:
@@ -94,10 +92,10 @@ def verify(
                 f"checkpoint holds: its {plural(checkpoint.count, 'entry', 'entries')} "
                 f"(last hash {checkpoint.last_hash or 'none'}) begin this chain"
             )
-        say(recorded)
+        say(recorded.note)
     else:
         say(f"audit chain read: {plural(head.count, 'entry', 'entries')}")
-        say(recorded)
+        say(recorded.note)
     if not result.ok:
         raise IntegrityFailureError(
             f"audit chain verification failed ({_problem(result)}): {result.message}"

@@ -42,6 +42,8 @@ def _enable_wal(cursor: Any) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc):
+                return  # read-only media: keep the file's journal mode; reading still works
             if "locked" not in str(exc) or time.monotonic() + delay > deadline:
                 raise
             time.sleep(delay)
