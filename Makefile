@@ -16,5 +16,10 @@ demo: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev
 	scripts/test.sh
 
+# Benchmarks (minutes; not part of `make test`): every figure as a ratio against a raw-driver
+# baseline, on SQLite and on a private PostgreSQL with default (durable) settings.
+bench: $(VENV)/.installed-dev
+	PY=$(VENV)/bin/python bench/run_all.sh
+
 clean:
 	rm -rf $(VENV) demo .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache
