@@ -215,11 +215,11 @@ class TestQueue:
     ) -> None:
         (uuid,) = make_jobs(db, 1)
         with db.session() as s:
-            first = JobRepository(s).claim_next("worker-A", lease_seconds=0.05)
+            first = JobRepository(s).claim_next("worker-A", lease_seconds=1.0)
             assert first is not None
         with db.session() as s:
             assert JobRepository(s).claim_next("worker-B", 60) is None  # lease still valid
-        time.sleep(0.1)
+        time.sleep(1.2)  # generous: a loaded machine must not expire the lease early
         with db.session() as s:
             second = JobRepository(s).claim_next("worker-B", lease_seconds=60)
             assert second is not None
