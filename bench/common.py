@@ -11,7 +11,7 @@ with the same durability settings:
 Databases are scratch ones: SQLite files in a temporary directory, PostgreSQL databases created
 next to `--pg-url` (the caller must be allowed to CREATE DATABASE there) and dropped afterwards.
 Without `--pg-url` a private server with PostgreSQL's default settings is started through
-`bench/postgres.sh` (durability on) and stopped at the end.
+`scripts/test-postgres.sh` with `EDC_PG_DURABLE=1` (durability on) and stopped at the end.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from edc.ingest.importer import BATCH_SIZE
 from edc.integrity.chain import ChainEntry
 
 ROOT = Path(__file__).resolve().parent.parent
+SERVER_SCRIPT = ROOT / "scripts" / "test-postgres.sh"
 EDC_BIN = Path(sys.executable).with_name("edc")
 KINDS = ("sqlite", "postgresql")
 MB = 1_000_000
@@ -211,18 +212,23 @@ class Workspace:
 
 
 class PrivateServer:
-    """A throwaway PostgreSQL with default (durable) settings, via bench/postgres.sh."""
+    """A throwaway PostgreSQL with default (durable) settings: scripts/test-postgres.sh with
+    EDC_PG_DURABLE=1."""
 
     def __init__(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="edc-benchpg.")
-        script = ROOT / "bench" / "postgres.sh"
+        env = {**os.environ, "EDC_PG_DURABLE": "1"}
         out = subprocess.run(
-            [str(script), "start", self.dir], check=True, capture_output=True, text=True
+            [str(SERVER_SCRIPT), "start", self.dir],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         self.url = out.stdout.strip().splitlines()[-1]
 
     def stop(self) -> None:
-        subprocess.run([str(ROOT / "bench" / "postgres.sh"), "stop", self.dir], check=False)
+        subprocess.run([str(SERVER_SCRIPT), "stop", self.dir], check=False)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 # `make bench`: every figure, on SQLite and PostgreSQL, at full size; a Markdown table at the end.
 #
 # PostgreSQL: $EDC_BENCH_POSTGRES_URL if set (scratch databases are created beside it), else a
-# private server started with bench/postgres.sh (PostgreSQL's defaults: fsync, synchronous_commit
+# private server started with EDC_PG_DURABLE=1 scripts/test-postgres.sh (PostgreSQL's defaults: fsync, synchronous_commit
 # and full_page_writes on) and stopped at the end.
 # Sizes: BENCH_ROWS (jobs, audit entries for verify; default 1000000), BENCH_MIB (hashed file,
 # default 1024), BENCH_APPEND (entries for append; default 50000), BENCH_CLAIM_SECONDS (default
@@ -21,13 +21,13 @@ RECORD=${BENCH_RECORD:-$WORK/results.jsonl}
 PGDIR=""
 cleanup() {
     "$PY" -m bench.cleanup >/dev/null 2>&1 || true
-    if [ -n "$PGDIR" ]; then bench/postgres.sh stop "$PGDIR"; fi
+    if [ -n "$PGDIR" ]; then scripts/test-postgres.sh stop "$PGDIR"; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 if [ "$DB" != sqlite ] && [ -z "${EDC_BENCH_POSTGRES_URL:-}" ]; then
     PGDIR=$(mktemp -d /tmp/edc-benchpg.XXXXXX)
-    EDC_BENCH_POSTGRES_URL=$(bench/postgres.sh start "$PGDIR") || exit 1
+    EDC_BENCH_POSTGRES_URL=$(EDC_PG_DURABLE=1 scripts/test-postgres.sh start "$PGDIR") || exit 1
 fi
 export EDC_BENCH_POSTGRES_URL
 

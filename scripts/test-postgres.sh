@@ -4,6 +4,8 @@
 #   scripts/test-postgres.sh stop DIR    stop the server and remove DIR
 # As root the server runs as an unprivileged user (initdb refuses root), created if needed.
 # Missing server binaries are installed with apt-get when running as root; otherwise it fails.
+# EDC_PG_DURABLE=1 keeps PostgreSQL's durability defaults (the benchmarks need both sides of a
+# ratio to pay for fsync); by default durability is off, which makes the test suite faster.
 set -euo pipefail
 
 RUN_USER=edc-pgtest
@@ -59,9 +61,10 @@ start() {
         --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; echo "test-postgres: initdb failed" >&2; return 1; }
     port=$(free_port)
-    # Durability off: this cluster is thrown away; it makes the suite several times faster.
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${EDC_PG_DURABLE:-0}" = 1 ] && durability=""
     as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=300 $durability" \
         start >&2 || { cat "$dir/server.log" >&2; echo "test-postgres: server did not start" >&2; return 1; }
     echo "$bin" >"$dir/bin"
     echo "$port" >"$dir/port"
