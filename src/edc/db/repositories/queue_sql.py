@@ -1,0 +1,159 @@
+"""The job queue's hot statements as constant per-dialect SQL on the session's DBAPI cursor.
+
+Claiming and recording a pending audit event run once per job per worker; SQLAlchemy's
+per-statement work (compiling, bind and result processing, ORM loading) cost more than the
+database did. These statements run on the very connection and transaction of the session, and
+the claimed row comes back from `RETURNING` into an ORM `Job` without a second query.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Dialect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from edc.db.models import Job
+from edc.db.models.base import table_of
+
+JOB_COLUMNS: tuple[str, ...] = tuple(column.name for column in table_of(Job).columns)
+_RETURNED = ", ".join(f'jobs."{name}"' for name in JOB_COLUMNS)
+_RETURNED_SQLITE = ", ".join(f'"{name}"' for name in JOB_COLUMNS)
+_SET_RUNNING = (
+    "status = 'running', locked_by = {p}, locked_until = {p}, "
+    "attempts = jobs.attempts + 1, updated_at = {p}"
+)
+
+# SQLite holds its write lock: one probe picks the expired lease first, else the oldest pending.
+SQLITE_PICK = (
+    "SELECT id, status FROM jobs WHERE id = coalesce("
+    "(SELECT id FROM jobs WHERE status = 'running' AND locked_until < ? "
+    "ORDER BY locked_until LIMIT 1), "
+    "(SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1))"
+)
+SQLITE_TAKE = (
+    f"UPDATE jobs SET {_SET_RUNNING.format(p='?')} WHERE id = ? RETURNING {_RETURNED_SQLITE}"
+)
+
+# PostgreSQL: one statement; the pending branch runs only when no expired lease was found.
+POSTGRESQL_CLAIM = (
+    "WITH picked AS ("
+    "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'running' "
+    "AND locked_until < %s ORDER BY locked_until LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired "
+    "UNION ALL "
+    "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'pending' "
+    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) AS waiting "
+    "LIMIT 1) "
+    f"UPDATE jobs SET {_SET_RUNNING.format(p='%s')} FROM picked WHERE jobs.id = picked.id "
+    f"RETURNING picked.status, {_RETURNED}"
+)
+
+_PENDING_COLUMNS = (
+    "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
+    "description", "details", "ip_address", "user_agent",
+)  # fmt: skip
+_PENDING_INSERT = "INSERT INTO audit_pending ({}) VALUES ({})".format(
+    ", ".join(_PENDING_COLUMNS), "{}"
+)
+SQLITE_PENDING = _PENDING_INSERT.format(", ".join("?" for _ in _PENDING_COLUMNS))
+POSTGRESQL_PENDING = _PENDING_INSERT.format(
+    ", ".join("%s::jsonb" if c == "details" else "%s" for c in _PENDING_COLUMNS)
+)
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One audit event for `audit_pending`: the columns of an entry without its chain links."""
+
+    uuid: str
+    created_at: datetime
+    job_id: int | None
+    job_uuid: str | None
+    action: str
+    actor: str
+    target_type: str
+    target_id: str | None
+    description: str
+    details: dict[str, Any]
+    ip_address: str | None
+    user_agent: str | None
+
+
+def dbapi_cursor(session: Session) -> Any:
+    """A DBAPI cursor on the session's connection, inside the session's transaction."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def sqlite_time(value: datetime) -> str:
+    """A UTC time as the text edc's UTCDateTime stores on SQLite (sortable, naive UTC)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def db_time(dialect: str, value: datetime) -> Any:
+    """A UTC time as the DBAPI parameter for `dialect`."""
+    return sqlite_time(value) if dialect == "sqlite" else value
+
+
+def record_pending(session: Session, dialect: str, event: PendingEvent) -> None:
+    """Insert one pending audit event in the session's transaction (no chain lock)."""
+    values = (
+        event.uuid,
+        db_time(dialect, event.created_at),
+        event.job_id,
+        event.job_uuid,
+        event.action,
+        event.actor,
+        event.target_type,
+        event.target_id,
+        event.description,
+        json.dumps(event.details),
+        event.ip_address,
+        event.user_agent,
+    )
+    cursor = dbapi_cursor(session)
+    try:
+        cursor.execute(SQLITE_PENDING if dialect == "sqlite" else POSTGRESQL_PENDING, values)
+    finally:
+        cursor.close()
+
+
+@cache
+def _processors(
+    dialect: Dialect, type_codes: tuple[Any, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Per returned column, what SQLAlchemy would do to the raw value (times, enums, JSON)."""
+    table = table_of(Job)
+    return tuple(
+        table.c[name].type.dialect_impl(dialect).result_processor(dialect, code)
+        for name, code in zip(JOB_COLUMNS, type_codes, strict=True)
+    )
+
+
+def type_codes(cursor: Any, skip: int = 0) -> tuple[Any, ...]:
+    """The DBAPI type codes of a result's columns after the first `skip` (PostgreSQL OIDs)."""
+    return tuple(column[1] for column in cursor.description[skip:])
+
+
+def load_job(session: Session, row: tuple[Any, ...], codes: tuple[Any, ...]) -> Job:
+    """The ORM Job for a full `jobs` row read through the DBAPI, persistent in `session`."""
+    dialect = session.get_bind().dialect
+    values = [
+        value if process is None else process(value)
+        for process, value in zip(_processors(dialect, codes), row, strict=True)
+    ]
+    key = session.identity_key(Job, values[JOB_COLUMNS.index("id")])
+    job = session.identity_map.get(key)
+    fresh = job is None
+    if job is None:
+        job = Job()
+    for name, value in zip(JOB_COLUMNS, values, strict=True):
+        set_committed_value(job, name, value)
+    if fresh:
+        make_transient_to_detached(job)
+        session.add(job)
+    assert isinstance(job, Job)
+    return job
