@@ -9,18 +9,20 @@ a worker's commit once enough is pending (`SealPolicy`, never waiting for anothe
 PostgreSQL), and before the audit commands read. See docs/audit-chain.md.
 """
 
+import json
 import logging
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from edc.db.models import AuditAction, AuditLog, AuditPending
+from edc.db.models import AuditPending
 from edc.db.models.base import table_of
 from edc.db.urls import is_sqlite_memory
 from edc.integrity.chain import ChainEntry
@@ -31,21 +33,42 @@ SEAL_BATCH = 1_000
 """Pending events read, chained and deleted per round trip (bounded memory, few parameters)."""
 
 PENDING = table_of(AuditPending)
-LOGS = table_of(AuditLog)
-_EVENT_COLUMNS = (
-    "id", "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type",
-    "target_id", "description", "details", "ip_address", "user_agent",
-)  # fmt: skip
-_READ_BATCH = select(*(PENDING.c[name] for name in _EVENT_COLUMNS)).order_by(PENDING.c.id)
-_INSERT_ENTRIES = insert(LOGS)
-_TIP = select(LOGS.c.entry_hash).order_by(LOGS.c.id.desc()).limit(1)
 _COUNT = select(func.count()).select_from(PENDING)
 _DUE_KEY = "edc_seal_due"
+
+_EVENT_COLUMNS = (
+    "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
+    "description", "details", "ip_address", "user_agent",
+)  # fmt: skip
+_ENTRY_COLUMNS = (*_EVENT_COLUMNS[:2], "updated_at", *_EVENT_COLUMNS[2:])
+_READ = (
+    f"SELECT id, {', '.join(_EVENT_COLUMNS)} FROM audit_pending WHERE id > {{p}} "
+    "ORDER BY id LIMIT {p}"
+)
+SQLITE_READ = _READ.format(p="?")
+POSTGRESQL_READ = _READ.format(p="%s")
+# SQLite: the stored text of created_at and details is copied as it is (updated_at = created_at).
+SQLITE_INSERT = (
+    f"INSERT INTO audit_logs ({', '.join(_ENTRY_COLUMNS)}, previous_hash, entry_hash) "
+    f"VALUES ({', '.join('?' for _ in _ENTRY_COLUMNS)}, ?, ?)"
+)
+# PostgreSQL: the events are copied server-side; only the links travel. Rows are inserted (and
+# so numbered by the id sequence) in the order of the hashes.
+POSTGRESQL_INSERT = (
+    f"INSERT INTO audit_logs ({', '.join(_ENTRY_COLUMNS)}, previous_hash, entry_hash) "
+    f"SELECT {', '.join('p.' + c for c in _ENTRY_COLUMNS).replace('p.updated_at', 'p.created_at')}"
+    ", h.previous_hash, h.entry_hash "
+    "FROM unnest(%s::bigint[], %s::text[], %s::text[]) WITH ORDINALITY "
+    "AS h(id, previous_hash, entry_hash, n) JOIN audit_pending p ON p.id = h.id ORDER BY h.n"
+)
+SQLITE_DELETE = "DELETE FROM audit_pending WHERE id BETWEEN ? AND ?"
+POSTGRESQL_DELETE = "DELETE FROM audit_pending WHERE id = ANY(%s)"
+_TIP = "SELECT entry_hash FROM audit_logs ORDER BY id DESC LIMIT 1"
 
 
 def read_tip(connection: Connection) -> str | None:
     """The chain's last entry hash (meaningful only under the chain lock)."""
-    tip: str | None = connection.execute(_TIP).scalar()
+    tip: str | None = connection.exec_driver_sql(_TIP).scalar()
     return tip
 
 
@@ -53,65 +76,70 @@ def seal_locked(connection: Connection, tip: str | None) -> tuple[str | None, in
     """Chain every pending event visible now after `tip`; return the new tip and the count.
 
     The caller holds the chain lock (PostgreSQL advisory lock, SQLite write lock) in the
-    transaction of `connection`, and `tip` was read under it.
+    transaction of `connection`, and `tip` was read under it. Runs on the DBAPI cursor: a seal
+    handles every event of the hot path once more, so it must cost little per event.
     """
+    sqlite = connection.dialect.name == "sqlite"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     sealed = 0
     after = 0
-    while True:
-        rows = connection.execute(_READ_BATCH.where(PENDING.c.id > after).limit(SEAL_BATCH)).all()
-        if not rows:
-            return tip, sealed
-        entries: list[dict[str, Any]] = []
-        for row in rows:
-            entry = _chain_entry(row, tip)
-            tip = entry.compute_hash()
-            entries.append(_log_row(row, entry, tip))
-        connection.execute(_INSERT_ENTRIES, entries)
-        ids = [row.id for row in rows]
-        connection.execute(delete(PENDING).where(PENDING.c.id.in_(ids)))
-        sealed += len(rows)
-        after = ids[-1]
-        if len(rows) < SEAL_BATCH:
-            return tip, sealed
+    try:
+        while True:
+            cursor.execute(SQLITE_READ if sqlite else POSTGRESQL_READ, (after, SEAL_BATCH))
+            rows = cursor.fetchall()
+            if not rows:
+                return tip, sealed
+            links: list[tuple[str | None, str]] = []
+            for row in rows:
+                previous = tip
+                tip = _chain_entry(row, previous, sqlite).compute_hash()
+                links.append((previous, tip))
+            if sqlite:
+                cursor.executemany(
+                    SQLITE_INSERT,
+                    [
+                        (*row[1:3], row[2], *row[3:], *link)
+                        for row, link in zip(rows, links, strict=True)
+                    ],
+                )
+                cursor.execute(SQLITE_DELETE, (rows[0][0], rows[-1][0]))
+            else:
+                ids = [row[0] for row in rows]
+                cursor.execute(
+                    POSTGRESQL_INSERT,
+                    (ids, [link[0] for link in links], [link[1] for link in links]),
+                )
+                cursor.execute(POSTGRESQL_DELETE, (ids,))
+            sealed += len(rows)
+            after = rows[-1][0]
+            if len(rows) < SEAL_BATCH:
+                return tip, sealed
+    finally:
+        cursor.close()
 
 
-def _chain_entry(row: Any, previous_hash: str | None) -> ChainEntry:
-    action = row.action
+def _chain_entry(row: Any, previous_hash: str | None, sqlite: bool) -> ChainEntry:
+    """The hashed form of a pending row as the DBAPI returns it, linked to `previous_hash`."""
+    _, uuid, created_at, _, job_uuid, action, actor, target_type, target_id = row[:9]
+    description, details, ip_address, user_agent = row[9:]
+    if sqlite:  # naive UTC text, JSON text: what UTCDateTime and JSON store
+        created_at = datetime.fromisoformat(created_at).replace(tzinfo=UTC)
+    if isinstance(details, str):
+        details = json.loads(details)
     return ChainEntry(
-        uuid=row.uuid,
-        created_at=row.created_at,
-        action=action.value if isinstance(action, AuditAction) else str(action),
-        actor=row.actor,
-        target_type=row.target_type,
-        target_id=row.target_id,
-        description=row.description,
-        details=row.details,
-        ip_address=row.ip_address,
-        user_agent=row.user_agent,
-        job_uuid=row.job_uuid,
+        uuid=uuid,
+        created_at=created_at,
+        action=action,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        description=description,
+        details=details,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        job_uuid=job_uuid,
         previous_hash=previous_hash,
     )
-
-
-def _log_row(row: Any, entry: ChainEntry, entry_hash: str) -> dict[str, Any]:
-    """The audit_logs row of a sealed event: `append`'s columns, updated_at = created_at."""
-    return {
-        "uuid": row.uuid,
-        "created_at": row.created_at,
-        "updated_at": row.created_at,
-        "job_id": row.job_id,
-        "job_uuid": row.job_uuid,
-        "action": row.action,
-        "actor": row.actor,
-        "target_type": row.target_type,
-        "target_id": row.target_id,
-        "description": row.description,
-        "details": row.details,
-        "ip_address": row.ip_address,
-        "user_agent": row.user_agent,
-        "previous_hash": entry.previous_hash,
-        "entry_hash": entry_hash,
-    }
 
 
 def pending_count(connection: Connection) -> int:

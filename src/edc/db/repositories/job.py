@@ -360,7 +360,7 @@ class JobRepository:
         cursor = dbapi_cursor(self.session)
         try:
             if dialect == "postgresql":
-                cursor.execute(POSTGRESQL_CLAIM, (now, worker_id, until, now))
+                cursor.execute(POSTGRESQL_CLAIM, (now, now, worker_id, until, now))
                 claimed = cursor.fetchone()
                 if claimed is None:
                     return None
@@ -368,7 +368,7 @@ class JobRepository:
                 codes = type_codes(cursor, skip=1)
             else:
                 at, lease_end = sqlite_time(now), sqlite_time(until)
-                picked = cursor.execute(SQLITE_PICK, (at,)).fetchone()
+                picked = cursor.execute(SQLITE_PICK, (at, at)).fetchone()
                 if picked is None:
                     return None
                 previous = picked[1]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from edc.db.models import Job
 from edc.db.models.base import table_of
@@ -28,11 +28,16 @@ _SET_RUNNING = (
     "attempts = jobs.attempts + 1, updated_at = {p}"
 )
 
+# A gate evaluated once per statement from the lease index alone (min() reads its first entry):
+# when no lease has expired, the expired-lease scan does not run at all. Without it a planner
+# whose statistics predate the running jobs (a queue just imported) may walk every running job.
+_ANY_EXPIRED = "(SELECT min(locked_until) FROM jobs WHERE status = 'running') < {p}"
+
 # SQLite holds its write lock: one probe picks the expired lease first, else the oldest pending.
 SQLITE_PICK = (
     "SELECT id, status FROM jobs WHERE id = coalesce("
     "(SELECT id FROM jobs WHERE status = 'running' AND locked_until < ? "
-    "ORDER BY locked_until LIMIT 1), "
+    f"AND {_ANY_EXPIRED.format(p='?')} ORDER BY locked_until LIMIT 1), "
     "(SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1))"
 )
 SQLITE_TAKE = (
@@ -43,7 +48,8 @@ SQLITE_TAKE = (
 POSTGRESQL_CLAIM = (
     "WITH picked AS ("
     "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'running' "
-    "AND locked_until < %s ORDER BY locked_until LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired "
+    f"AND locked_until < %s AND {_ANY_EXPIRED.format(p='%s')} "
+    "ORDER BY locked_until LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired "
     "UNION ALL "
     "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'pending' "
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) AS waiting "
@@ -141,19 +147,17 @@ def type_codes(cursor: Any, skip: int = 0) -> tuple[Any, ...]:
 def load_job(session: Session, row: tuple[Any, ...], codes: tuple[Any, ...]) -> Job:
     """The ORM Job for a full `jobs` row read through the DBAPI, persistent in `session`."""
     dialect = session.get_bind().dialect
-    values = [
-        value if process is None else process(value)
-        for process, value in zip(_processors(dialect, codes), row, strict=True)
-    ]
-    key = session.identity_key(Job, values[JOB_COLUMNS.index("id")])
-    job = session.identity_map.get(key)
-    fresh = job is None
-    if job is None:
-        job = Job()
-    for name, value in zip(JOB_COLUMNS, values, strict=True):
-        set_committed_value(job, name, value)
-    if fresh:
-        make_transient_to_detached(job)
-        session.add(job)
-    assert isinstance(job, Job)
+    values = {
+        name: value if process is None else process(value)
+        for name, process, value in zip(JOB_COLUMNS, _processors(dialect, codes), row, strict=True)
+    }
+    known = session.identity_map.get(session.identity_key(Job, values["id"]))
+    if isinstance(known, Job):  # already in this session: refresh it in place
+        for name, value in values.items():
+            set_committed_value(known, name, value)
+        return known
+    job: Job = Job.__mapper__.class_manager.new_instance()
+    instance_dict(job).update(values)
+    make_transient_to_detached(job)  # as if loaded: no pending changes, identity from `id`
+    session.add(job)
     return job
