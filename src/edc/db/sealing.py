@@ -14,18 +14,24 @@ import logging
 import threading
 import time
 import weakref
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from edc.db.driver import driver_errors
 from edc.db.models import AuditPending
 from edc.db.models.base import table_of
 from edc.db.urls import is_sqlite_memory
+from edc.errors import DatabaseUnavailableError
 from edc.integrity.chain import ChainEntry
+
+if TYPE_CHECKING:
+    from edc.db.engine import DatabaseEngine
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +89,7 @@ def seal_locked(connection: Connection, tip: str | None) -> tuple[str | None, in
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     sealed = 0
     after = 0
-    try:
+    with driver_errors(connection.dialect), closing(cursor):
         while True:
             cursor.execute(SQLITE_READ if sqlite else POSTGRESQL_READ, (after, SEAL_BATCH))
             rows = cursor.fetchall()
@@ -114,8 +120,6 @@ def seal_locked(connection: Connection, tip: str | None) -> tuple[str | None, in
             after = rows[-1][0]
             if len(rows) < SEAL_BATCH:
                 return tip, sealed
-    finally:
-        cursor.close()
 
 
 def _chain_entry(row: Any, previous_hash: str | None, sqlite: bool) -> ChainEntry:
@@ -231,3 +235,23 @@ def _seal_if_due(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_due(session: Session) -> None:
     session.info.pop(_DUE_KEY, None)
+
+
+def seal_before_reading(db: "DatabaseEngine") -> None:
+    """Seal what is pending so that a reader sees every recorded event in the chain.
+
+    Best effort: on a database this process cannot write (read-only file or server, a full
+    disk) the events stay pending and readers report how many (`count_pending`).
+    """
+    from edc.db.repositories.audit import AuditLogRepository
+
+    try:
+        with db.session() as session:
+            AuditLogRepository(session).seal()
+    except (DatabaseUnavailableError, DBAPIError) as exc:
+        log.info("audit events left pending, the database cannot be written: %s", exc)
+
+
+def count_pending(session: Session) -> int:
+    """Recorded events not sealed into the chain yet, in the session's transaction."""
+    return pending_count(session.connection())

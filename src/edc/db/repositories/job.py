@@ -8,6 +8,7 @@ the hash chain later by a seal (`edc.db.sealing`), so workers do not queue for t
 """
 
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from edc.db.driver import driver_errors
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, Job, JobStatus
 from edc.db.models.base import table_of
@@ -358,7 +360,7 @@ class JobRepository:
         event_uuid = new_uuid()
         dialect = self._dialect()
         cursor = dbapi_cursor(self.session)
-        try:
+        with driver_errors(self.session.get_bind().dialect), closing(cursor):
             if dialect == "postgresql":
                 cursor.execute(POSTGRESQL_CLAIM, (now, now, worker_id, until, now))
                 claimed = cursor.fetchone()
@@ -374,8 +376,6 @@ class JobRepository:
                 previous = picked[1]
                 row = cursor.execute(SQLITE_TAKE, (worker_id, lease_end, at, picked[0])).fetchone()
                 codes = type_codes(cursor)
-        finally:
-            cursor.close()
         job = load_job(self.session, row, codes)
         self._audit_claim(job, JobStatus(previous), worker_id, until, now, event_uuid)
         return job

@@ -17,6 +17,7 @@ from sqlalchemy import Dialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
+from edc.db.driver import driver_errors
 from edc.db.models import Job
 from edc.db.models.base import table_of
 
@@ -122,7 +123,8 @@ def record_pending(session: Session, dialect: str, event: PendingEvent) -> None:
     )
     cursor = dbapi_cursor(session)
     try:
-        cursor.execute(SQLITE_PENDING if dialect == "sqlite" else POSTGRESQL_PENDING, values)
+        with driver_errors(session.get_bind().dialect):
+            cursor.execute(SQLITE_PENDING if dialect == "sqlite" else POSTGRESQL_PENDING, values)
     finally:
         cursor.close()
 
