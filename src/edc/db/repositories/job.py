@@ -23,10 +23,12 @@ from edc.db.models.base import table_of
 from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
 from edc.db.repositories.queue_sql import (
     POSTGRESQL_CLAIM,
+    POSTGRESQL_CLAIM_PENDING,
     SQLITE_PICK,
     SQLITE_TAKE,
     PendingEvent,
     dbapi_cursor,
+    lease_probe,
     load_job,
     record_pending,
     sqlite_time,
@@ -362,15 +364,13 @@ class JobRepository:
         cursor = dbapi_cursor(self.session)
         with driver_errors(self.session.get_bind().dialect), closing(cursor):
             if dialect == "postgresql":
-                cursor.execute(POSTGRESQL_CLAIM, (now, now, worker_id, until, now))
-                claimed = cursor.fetchone()
+                claimed = self._claim_postgresql(cursor, worker_id, now, until, event_uuid)
                 if claimed is None:
                     return None
-                previous, row = claimed[0], claimed[1:]
-                codes = type_codes(cursor, skip=1)
+                return load_job(self.session, claimed[1:], type_codes(cursor, skip=1))
             else:
                 at, lease_end = sqlite_time(now), sqlite_time(until)
-                picked = cursor.execute(SQLITE_PICK, (at, at)).fetchone()
+                picked = cursor.execute(SQLITE_PICK, (at,)).fetchone()
                 if picked is None:
                     return None
                 previous = picked[1]
@@ -379,6 +379,40 @@ class JobRepository:
         job = load_job(self.session, row, codes)
         self._audit_claim(job, JobStatus(previous), worker_id, until, now, event_uuid)
         return job
+
+    def _claim_postgresql(
+        self, cursor: Any, worker_id: str, now: datetime, until: datetime, event_uuid: str
+    ) -> tuple[Any, ...] | None:
+        """Claim and record the claim's pending event in one statement on PostgreSQL: with the
+        expired-lease probe when it is due (`LeaseProbe`), else the pending-only statement,
+        falling back to the probe when nothing is pending."""
+        context = self.audit.context
+        params = {
+            "worker": worker_id,
+            "until": until,
+            "now": now,
+            "uuid": event_uuid,
+            "actor": context.actor,
+            "ip": context.ip_address,
+            "agent": context.user_agent,
+            "claimed": _claim_description(JobStatus.PENDING, worker_id),
+            "reclaimed": _claim_description(JobStatus.RUNNING, worker_id),
+            "lease_until": until.isoformat(),
+        }
+        probe = lease_probe(self.session)
+        at = now.timestamp()
+        claimed: tuple[Any, ...] | None = None
+        if not probe.due(at):
+            cursor.execute(POSTGRESQL_CLAIM_PENDING, params)
+            claimed = cursor.fetchone()
+        if claimed is None:
+            cursor.execute(POSTGRESQL_CLAIM, params)
+            claimed = cursor.fetchone()
+            probe.looked(at, claimed is not None and claimed[0] == JobStatus.RUNNING.value)
+        if claimed is not None:
+            probe.granted(until.timestamp())
+            note_pending(self.session)
+        return claimed
 
     def claim(self, job: Job, worker_id: str, lease_seconds: float) -> Job:
         """Claim this particular job (pending, or running with an expired lease).
@@ -438,11 +472,9 @@ class JobRepository:
         now: datetime | None = None,
         event_uuid: str | None = None,
     ) -> None:
-        reclaimed = previous is JobStatus.RUNNING
         self._record_pending(
             job,
-            f"job {'re-claimed after an expired lease' if reclaimed else 'claimed'} "
-            f"by {worker_id}: {previous.value} -> running",
+            _claim_description(previous, worker_id),
             {
                 "from": previous.value,
                 "to": JobStatus.RUNNING.value,
@@ -534,6 +566,13 @@ class JobRepository:
             "error_message": error_message,
         }
         return self._transition(job, JobStatus.FAILED, values, worker_id=worker_id)
+
+
+def _claim_description(previous: JobStatus, worker_id: str) -> str:
+    """The description of a claim's audit event: a pending job claimed, or an expired lease."""
+    if previous is JobStatus.RUNNING:
+        return f"job re-claimed after an expired lease by {worker_id}: running -> running"
+    return f"job claimed by {worker_id}: {previous.value} -> running"
 
 
 def _created(url: str, when: str, direction: str, mode: str) -> str:

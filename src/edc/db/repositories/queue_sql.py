@@ -7,8 +7,10 @@ the claimed row comes back from `RETURNING` into an ORM `Job` without a second q
 """
 
 import json
+import threading
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -23,41 +25,103 @@ from edc.db.models.base import table_of
 
 JOB_COLUMNS: tuple[str, ...] = tuple(column.name for column in table_of(Job).columns)
 _RETURNED = ", ".join(f'jobs."{name}"' for name in JOB_COLUMNS)
-_RETURNED_SQLITE = ", ".join(f'"{name}"' for name in JOB_COLUMNS)
+_COLUMNS = ", ".join(f'"{name}"' for name in JOB_COLUMNS)
 _SET_RUNNING = (
     "status = 'running', locked_by = {p}, locked_until = {p}, "
     "attempts = jobs.attempts + 1, updated_at = {p}"
 )
 
-# A gate evaluated once per statement from the lease index alone (min() reads its first entry):
-# when no lease has expired, the expired-lease scan does not run at all. Without it a planner
-# whose statistics predate the running jobs (a queue just imported) may walk every running job.
-_ANY_EXPIRED = "(SELECT min(locked_until) FROM jobs WHERE status = 'running') < {p}"
-
-# SQLite holds its write lock: one probe picks the expired lease first, else the oldest pending.
+# SQLite holds its write lock: one probe picks the expired lease first, else the oldest pending
+# (both lookups are an index seek: SQLite's planner takes the partial lease index).
 SQLITE_PICK = (
     "SELECT id, status FROM jobs WHERE id = coalesce("
     "(SELECT id FROM jobs WHERE status = 'running' AND locked_until < ? "
-    f"AND {_ANY_EXPIRED.format(p='?')} ORDER BY locked_until LIMIT 1), "
+    "ORDER BY locked_until LIMIT 1), "
     "(SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1))"
 )
-SQLITE_TAKE = (
-    f"UPDATE jobs SET {_SET_RUNNING.format(p='?')} WHERE id = ? RETURNING {_RETURNED_SQLITE}"
-)
+SQLITE_TAKE = f"UPDATE jobs SET {_SET_RUNNING.format(p='?')} WHERE id = ? RETURNING {_COLUMNS}"
 
-# PostgreSQL: one statement; the pending branch runs only when no expired lease was found.
+# PostgreSQL: the claim and its pending audit event in one statement (one round trip). The
+# event's description is chosen between the two texts edc words in Python; its details are
+# built from the claimed row (`attempts`) like `JobRepository._audit_claim` builds them.
+_NAMED_SET = (
+    "status = 'running', locked_by = %(worker)s, locked_until = %(until)s, "
+    "attempts = jobs.attempts + 1, updated_at = %(now)s"
+)
+_RECORD_EVENT = (
+    "event AS (INSERT INTO audit_pending (uuid, created_at, job_id, job_uuid, action, actor, "
+    "target_type, target_id, description, details, ip_address, user_agent) "
+    "SELECT %(uuid)s, %(now)s, id, uuid, 'update', %(actor)s, 'job', uuid, "
+    "CASE WHEN previous = 'running' THEN %(reclaimed)s ELSE %(claimed)s END, "
+    "jsonb_build_object('from', previous, 'to', 'running', 'worker', %(worker)s::text, "
+    "'attempt', attempts, 'lease_until', %(lease_until)s::text), %(ip)s, %(agent)s "
+    "FROM claimed) "
+    f"SELECT previous, {_COLUMNS} FROM claimed"
+)
+# With the expired-lease probe: the pending branch runs only when no expired lease was found.
 POSTGRESQL_CLAIM = (
     "WITH picked AS ("
     "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'running' "
-    f"AND locked_until < %s AND {_ANY_EXPIRED.format(p='%s')} "
-    "ORDER BY locked_until LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired "
+    "AND locked_until < %(now)s ORDER BY locked_until LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired "
     "UNION ALL "
     "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'pending' "
     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) AS waiting "
-    "LIMIT 1) "
-    f"UPDATE jobs SET {_SET_RUNNING.format(p='%s')} FROM picked WHERE jobs.id = picked.id "
-    f"RETURNING picked.status, {_RETURNED}"
+    "LIMIT 1), "
+    f"claimed AS (UPDATE jobs SET {_NAMED_SET} FROM picked WHERE jobs.id = picked.id "
+    f"RETURNING picked.status AS previous, {_RETURNED}), " + _RECORD_EVENT
 )
+# Pending only: the single-statement claim, plus its event.
+POSTGRESQL_CLAIM_PENDING = (
+    f"WITH claimed AS (UPDATE jobs SET {_NAMED_SET} WHERE id = (SELECT id FROM jobs "
+    "WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    f"RETURNING 'pending'::text AS previous, {_RETURNED}), " + _RECORD_EVENT
+)
+
+PROBE_INTERVAL_S = 1.0
+"""On PostgreSQL, how long a process may go without looking for expired leases while it finds
+pending jobs. The probe's cost depends on the planner: with statistics taken before any job ran
+(a queue just imported) it may walk every running job instead of the lease index."""
+
+
+@dataclass
+class LeaseProbe:
+    """When this process next looks for expired leases before pending jobs (PostgreSQL).
+
+    It looks at the latest every PROBE_INTERVAL_S, as soon as a lease it granted itself may have
+    expired, and whenever no pending job is left; after taking over an expired lease it keeps
+    looking, as more may have expired.
+    """
+
+    next_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def due(self, now: float) -> bool:
+        """Whether the next claim at `now` (Unix time) should look for expired leases first."""
+        return now >= self.next_at
+
+    def looked(self, now: float, found_expired: bool) -> None:
+        """A probe ran at `now`; it found an expired lease or none."""
+        with self._lock:
+            self.next_at = now if found_expired else now + PROBE_INTERVAL_S
+
+    def granted(self, until: float) -> None:
+        """This process granted a lease ending at `until`: look again once it may have expired."""
+        with self._lock:
+            self.next_at = min(self.next_at, until)
+
+
+_probes: "weakref.WeakKeyDictionary[Any, LeaseProbe]" = weakref.WeakKeyDictionary()
+
+
+def lease_probe(session: Session) -> LeaseProbe:
+    """The lease probe of this process for the session's engine."""
+    bind = session.get_bind()
+    key = getattr(bind, "engine", bind)
+    probe = _probes.get(key)
+    if probe is None:
+        probe = _probes[key] = LeaseProbe()
+    return probe
+
 
 _PENDING_COLUMNS = (
     "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
