@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from edc.db.ddl import audit_guards_v1
+from edc.db.ddl import audit_guards_v1, audit_pending_guards_v1
 from edc.db.ids import new_uuid
 from edc.db.models import AuditLog
 from edc.db.models.base import table_of
@@ -26,6 +26,7 @@ def strip_guards(conn: Connection) -> None:
         conn.exec_driver_sql(f"DROP INDEX {audit_guards_v1.GENESIS_INDEX}")
         return
     audit_guards_v1.drop(conn)
+    audit_pending_guards_v1.drop(conn)  # its DELETE guard names audit_logs, which is rebuilt
     # SQLite cannot drop a table constraint: rebuild the table without it, keeping the rows.
     conn.exec_driver_sql("CREATE TABLE audit_copy AS SELECT * FROM audit_logs")
     conn.exec_driver_sql("DROP TABLE audit_logs")

@@ -56,31 +56,31 @@ def engine(database_url: str) -> Iterator[DatabaseEngine]:
 
 def test_upgrade_from_another_directory(database_url: str, backend: str, tmp_path: Path) -> None:
     before = status(database_url)
-    assert before["pending"] == ["0001", "0002"]
-    assert (before["current"], before["head"], before["state"]) == (None, "0002", "empty")
+    assert before["pending"] == ["0001", "0002", "0003"]
+    assert (before["current"], before["head"], before["state"]) == (None, "0003", "empty")
     if backend == "sqlite":  # status does not create the file it was asked about
         assert not Path(make_url(database_url).database or "").exists()
 
     result = edc_db(database_url, "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "to revision 0002" in result.stdout
+    assert "to revision 0003" in result.stdout
 
     after = status(database_url)
-    assert (after["current"], after["pending"], after["state"]) == ("0002", [], "current")
+    assert (after["current"], after["pending"], after["state"]) == ("0003", [], "current")
     assert set(after) >= {"url", "current", "head", "pending"}
 
 
 def test_status_table(database_url: str) -> None:
     result = edc_db(database_url, "status")
     assert result.returncode == 0, result.stderr
-    assert "0001, 0002" in result.stdout
+    assert "0001, 0002, 0003" in result.stdout
     assert "head revision" in result.stdout
 
 
 def test_init_then_upgrade_is_a_no_op(database_url: str, engine: DatabaseEngine) -> None:
     result = edc_db(database_url, "init")
     assert result.returncode == 0, result.stderr
-    assert "created the edc schema at revision 0002" in result.stdout
+    assert "created the edc schema at revision 0003" in result.stdout
     assert engine.masked_url in result.stdout
 
     again = edc_db(database_url, "init")
@@ -106,19 +106,19 @@ def test_downgrade_with_rows_needs_yes(database_url: str, engine: DatabaseEngine
     line = one_line_error(refused)
     assert "jobs holds 1 row(s)" in line
     assert "--yes" in line
-    assert status(database_url)["current"] == "0002"
+    assert status(database_url)["current"] == "0003"
     assert migrate.row_counts(engine)["jobs"] == 1
 
     done = edc_db(database_url, "downgrade", "--yes")
     assert done.returncode == 0, done.stderr
-    assert "from revision 0002 to revision 0001" in done.stdout
-    assert status(database_url)["current"] == "0001"
+    assert "from revision 0003 to revision 0002" in done.stdout
+    assert status(database_url)["current"] == "0002"
     assert migrate.row_counts(engine)["jobs"] == 1
 
 
 def test_downgrade_of_an_empty_schema_needs_no_yes(database_url: str) -> None:
     assert edc_db(database_url, "upgrade").returncode == 0
-    assert "nothing to do" in edc_db(database_url, "downgrade", "--revision", "0002").stdout
+    assert "nothing to do" in edc_db(database_url, "downgrade", "--revision", "0003").stdout
     result = edc_db(database_url, "downgrade", "--revision", "base")
     assert result.returncode == 0, result.stderr
     assert "to no schema (base)" in result.stdout
@@ -147,8 +147,8 @@ def test_upgrade_sql_prints_and_touches_nothing(
 def test_behind_head_says_run_upgrade(database_url: str) -> None:
     assert edc_db(database_url, "upgrade", "--revision", "0001").returncode == 0
     data = status(database_url)
-    assert (data["current"], data["pending"], data["state"]) == ("0001", ["0002"], "behind")
-    assert "0002" in edc_db(database_url, "upgrade").stdout
+    assert (data["current"], data["pending"], data["state"]) == ("0001", ["0002", "0003"], "behind")
+    assert "0003" in edc_db(database_url, "upgrade").stdout
 
 
 def test_config_file_and_environment_choose_the_database(tmp_path: Path) -> None:

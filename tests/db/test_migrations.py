@@ -29,8 +29,8 @@ from edc.db.models import Artifact, ArtifactType, AuditAction, AuditLog, Job
 from edc.db.schema_state import SchemaState
 from edc.errors import DatabaseUnavailableError, InputError, SchemaNotReadyError
 
-HEAD = "0002"
-ALL_REVISIONS = ["0001", "0002"]
+HEAD = "0003"
+ALL_REVISIONS = ["0001", "0002", "0003"]
 
 
 @pytest.fixture
@@ -213,6 +213,7 @@ def test_queue_downgrade_keeps_rows_and_guards(db: DatabaseEngine) -> None:
     migrate.upgrade(db)
     _add_evidence(db)
     migrate.downgrade(db, "0001")
+    assert migrate.current_revision(db) == "0001"
     assert _counts(db) == {"jobs": 1, "artifacts": 1, "audit_logs": 1}
     with db.begin(read_only=True) as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("jobs")}
@@ -231,7 +232,7 @@ def test_refuses_downgrade_when_rows_exist(db: DatabaseEngine) -> None:
     with pytest.raises(migrate.DataLossRefusedError, match=r"jobs holds 1 row\(s\)"):
         migrate.downgrade(db, refuse_if_rows=True)
     assert migrate.current_revision(db) == HEAD
-    assert migrate.downgrade(db) == migrate.RevisionChange(HEAD, "0001")
+    assert migrate.downgrade(db) == migrate.RevisionChange(HEAD, "0002")
 
 
 def test_guards_work_after_upgrade(db: DatabaseEngine) -> None:
@@ -258,7 +259,8 @@ def test_offline_sql_touches_nothing(db: DatabaseEngine, backend: str) -> None:
     assert "CREATE TABLE jobs" in sql
     assert "CREATE TRIGGER" in sql
     assert "CREATE UNIQUE INDEX uq_audit_logs_genesis" in sql
-    assert "UPDATE alembic_version SET version_num='0002'" in sql
+    assert "UPDATE alembic_version SET version_num='0003'" in sql
+    assert "CREATE TRIGGER audit_pending_no_" in sql
     if backend == "postgresql":
         assert "CREATE FUNCTION audit_logs_append_only()" in sql
         assert "%%" not in sql  # nothing is escaped for a DBAPI that never sees it
@@ -278,11 +280,11 @@ def test_state_empty_then_current(db: DatabaseEngine) -> None:
     assert (state.state, state.current, state.pending) == (
         SchemaState.EMPTY,
         None,
-        ("0001", "0002"),
+        ("0001", "0002", "0003"),
     )
     assert migrate.head_revision() == HEAD
     migrate.upgrade(db, "0001")
-    assert migrate.pending_revisions(db) == ["0002"]
+    assert migrate.pending_revisions(db) == ["0002", "0003"]
     assert migrate.read_state(db).state is SchemaState.BEHIND
 
 
@@ -303,7 +305,7 @@ def test_ensure_schema_creates_empty_when_allowed(db: DatabaseEngine) -> None:
 @pytest.mark.parametrize("create_tables", [True, False])
 def test_ensure_schema_behind_head(db: DatabaseEngine, create_tables: bool) -> None:
     migrate.upgrade(db, "0001")
-    message = r"at revision 0001 but this edc needs 0002; run `edc db upgrade`"
+    message = r"at revision 0001 but this edc needs 0003; run `edc db upgrade`"
     with pytest.raises(SchemaNotReadyError, match=message):
         migrate.ensure_schema(db, create_tables=create_tables)
     with pytest.raises(SchemaNotReadyError, match=message):
@@ -368,7 +370,7 @@ def test_app_context_ready_database(database_url: str) -> None:
     behind = AppContext(overrides={"database": {"url": database_url}})
     try:
         migrate.downgrade(behind.database())
-        with pytest.raises(SchemaNotReadyError, match="at revision 0001"):
+        with pytest.raises(SchemaNotReadyError, match="at revision 0002"):
             behind.ready_database()
     finally:
         behind.close()
@@ -414,4 +416,4 @@ def test_concurrent_ensure_schema_creates_once(db: DatabaseEngine, database_url:
     with db.begin(read_only=True) as connection:
         versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
         assert [tuple(v) for v in versions] == [(HEAD,)]
-    assert migrate.read_state(db).tables == ("jobs", "artifacts", "audit_logs")
+    assert migrate.read_state(db).tables == ("jobs", "artifacts", "audit_logs", "audit_pending")

@@ -217,7 +217,9 @@ def build_chain(db: DatabaseEngine, tmp_path: Path) -> None:
 
 
 def export(db: DatabaseEngine, path: Path) -> tuple[list[str], dict[str, object]]:
-    """Export through the repository; return the lines and the head's checkpoint as JSON."""
+    """Seal, export through the repository; return the lines and the head's checkpoint as JSON."""
+    with db.session() as s:  # the worker's claim and completion are pending until sealed
+        AuditLogRepository(s).seal()
     stream = io.StringIO()
     with db.session(read_only=True) as s:
         audit = AuditLogRepository(s)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from cli_support import run_edc
 from edc.db import migrate
 from edc.db.models import AuditLog, Job, JobStatus
-from edc.db.repositories import JobRepository
+from edc.db.repositories import AuditLogRepository, JobRepository
 from edc.errors import LeaseLostError
 from edc.ingest.importer import import_file
 
@@ -149,11 +149,14 @@ def test_killed_workers_lose_nothing_and_do_nothing_twice(
         if worker.name not in killed:
             assert worker.process.poll() == 0, worker.log.read_text()[-3000:]
 
-    with opened(database_url) as db, db.session(read_only=True) as session:
-        jobs = session.execute(
-            select(Job.id, Job.uuid, Job.status, Job.memento_url, Job.attempts)
-        ).all()
-        trails = _trails(session)
+    with opened(database_url) as db:
+        with db.session() as session:  # the workers' events still pending join the chain first
+            AuditLogRepository(session).seal()
+        with db.session(read_only=True) as session:
+            jobs = session.execute(
+                select(Job.id, Job.uuid, Job.status, Job.memento_url, Job.attempts)
+            ).all()
+            trails = _trails(session)
     lost = [j.uuid for j in jobs if j.status is not JobStatus.COMPLETED]
     wrong_result = [j.uuid for j in jobs if j.memento_url != f"result-of-{j.uuid}"]
     duplicated = [uuid for uuid, t in trails.items() if len(t.completions) > 1]

@@ -21,6 +21,7 @@ from edc.cli.render import audit_dict, audit_table, note, plural, say
 from edc.db.engine import DatabaseEngine
 from edc.db.models import AuditAction
 from edc.db.repositories import AuditContext, AuditLogRepository, JobRepository
+from edc.db.sealing import count_pending, seal_before_reading
 from edc.errors import InputError, IntegrityFailureError, NotFoundError
 from edc.integrity.chain import (
     Checkpoint,
@@ -60,12 +61,17 @@ def verify(
     context = audit_context(actor)
     checkpoint = _read_checkpoint(checkpoint_file) if checkpoint_file is not None else None
     db = app_context(ctx).ready_database()
+    seal_before_reading(db)
     with db.session(read_only=True) as session:
         result = _verify(session, checkpoint)
+        pending = count_pending(session)
     recorded = record_outcome(
         db,
         lambda session: AuditLogRepository(session, context).append(
-            AuditAction.VERIFY, TARGET, _description(result), details=_details(result, checkpoint)
+            AuditAction.VERIFY,
+            TARGET,
+            _description(result),
+            details={**_details(result, checkpoint), "pending_events": pending},
         ),
         "verification",
         ", after the entries verified",
@@ -81,10 +87,12 @@ def verify(
                 "message": result.message,
                 "head": _checkpoint_dict(head),
                 "checkpoint": _checkpoint_dict(checkpoint) if checkpoint is not None else None,
+                "pending_events": pending,
                 "audit_entry": recorded.as_dict(),
             }
         )
     elif result.ok:
+        _say_pending(pending)
         entries = plural(head.count, "entry", "entries")
         say(f"audit chain intact: {entries}, head {head.last_hash or 'none (empty chain)'}")
         if checkpoint is not None:
@@ -94,11 +102,22 @@ def verify(
             )
         say(recorded.note)
     else:
+        _say_pending(pending)
         say(f"audit chain read: {plural(head.count, 'entry', 'entries')}")
         say(recorded.note)
     if not result.ok:
         raise IntegrityFailureError(
             f"audit chain verification failed ({_problem(result)}): {result.message}"
+        )
+
+
+def _say_pending(pending: int) -> None:
+    """Events recorded but not in the chain yet: only a database that cannot be written has them
+    here, since every audit command seals first."""
+    if pending:
+        note(
+            f"{plural(pending, 'audit event', 'audit events')} recorded but not yet sealed into "
+            "the chain (the database cannot be written now); they are not covered by this output"
         )
 
 
@@ -166,8 +185,11 @@ def head(ctx: typer.Context, as_json: JsonOption = False) -> None:
     `edc audit head --json > cp.json` now, `edc audit verify --checkpoint cp.json` later.
     """
     db = app_context(ctx).ready_database()
+    seal_before_reading(db)
     with db.session(read_only=True) as session:
         checkpoint = AuditLogRepository(session).head()
+        pending = count_pending(session)
+    _say_pending(pending)
     if as_json:
         typer.echo(checkpoint.to_json())
         return
@@ -209,6 +231,7 @@ def export(
     """
     context = audit_context(actor)
     db = app_context(ctx).ready_database()
+    seal_before_reading(db)
     if out == "-":
         stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
         try:
@@ -311,7 +334,9 @@ def log(
 ) -> None:
     """List audit entries in chain order (oldest first)."""
     db = app_context(ctx).ready_database()
+    seal_before_reading(db)
     with db.session(read_only=True) as session, _readable():
+        _say_pending(count_pending(session))
         audit = AuditLogRepository(session)
         if job_uuid is not None:
             entries = audit.entries_for_job_uuid(job_uuid, limit + 1)

@@ -113,6 +113,10 @@ def status(
         rows["audit chain"] = (
             f"{report.audit['count']} entries, head {report.audit['last_hash'] or 'none'}"
         )
+        if report.audit["pending"]:
+            rows["audit chain"] += (
+                f"; {report.audit['pending']} event(s) recorded, not yet sealed into the chain"
+            )
     for field, value in rows.items():
         table.add_row(field, Text(value))
     stdout.print(table)

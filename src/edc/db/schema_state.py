@@ -13,7 +13,7 @@ from sqlalchemy import Connection, inspect
 
 from edc.errors import SchemaNotReadyError
 
-EDC_TABLES = ("jobs", "artifacts", "audit_logs")
+EDC_TABLES = ("jobs", "artifacts", "audit_logs", "audit_pending")
 
 
 class SchemaState(StrEnum):

@@ -1,7 +1,7 @@
 """The models: jobs, their artifacts and the audit log. Importing this registers all tables."""
 
 from edc.db.models.artifact import Artifact, ArtifactType
-from edc.db.models.audit import AuditAction, AuditLog
+from edc.db.models.audit import AuditAction, AuditLog, AuditPending
 from edc.db.models.base import Base, IdentifierMixin, TimestampMixin
 from edc.db.models.job import ALLOWED_TRANSITIONS, Job, JobStatus
 
@@ -11,6 +11,7 @@ __all__ = [
     "ArtifactType",
     "AuditAction",
     "AuditLog",
+    "AuditPending",
     "Base",
     "IdentifierMixin",
     "Job",

@@ -1,5 +1,6 @@
 """The audit log: an append-only, hash-chained record of every action on evidence."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -7,6 +8,7 @@ from sqlalchemy import Connection, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edc.db.ddl import audit_guards_v1 as audit_guards
+from edc.db.ddl import audit_pending_guards_v1 as pending_guards
 from edc.db.models.base import Base, BigIntKey, IdentifierMixin, TimestampMixin
 from edc.db.types import enum_type
 
@@ -69,6 +71,39 @@ class AuditLog(Base, TimestampMixin, IdentifierMixin):
         return f"<AuditLog {self.id} {self.action.value} {self.target_type}:{self.target_id}>"
 
 
+class AuditPending(Base):
+    """An audit event recorded with its change but not yet linked into the hash chain.
+
+    Hot job-queue transitions write here without the chain lock; sealing
+    (`edc.db.sealing`) moves events into `audit_logs` in id order, chained as `append` chains,
+    and deletes them. Triggers refuse UPDATE and refuse DELETE of an event not yet in
+    `audit_logs` (see `edc.db.ddl.audit_pending_guards_v1`).
+    """
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    job_id: Mapped[int | None] = mapped_column(
+        BigIntKey, ForeignKey("jobs.id", ondelete="SET NULL")
+    )
+    job_uuid: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[AuditAction] = mapped_column(
+        enum_type(AuditAction, "audit_action"), nullable=False
+    )
+    actor: Mapped[str] = mapped_column(String(256), nullable=False)
+    target_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(nullable=False)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+
+    def __repr__(self) -> str:
+        return f"<AuditPending {self.id} {self.action.value} {self.target_type}:{self.target_id}>"
+
+
 def _install_guards(target: Any, connection: Connection, **_: Any) -> None:
     audit_guards.create(connection)
 
@@ -80,3 +115,15 @@ def _remove_guards(target: Any, connection: Connection, **_: Any) -> None:
 # Whatever creates the table (create_all, tests) also creates its guards.
 event.listen(AuditLog.__table__, "after_create", _install_guards)
 event.listen(AuditLog.__table__, "before_drop", _remove_guards)
+
+
+def _install_pending_guards(target: Any, connection: Connection, **_: Any) -> None:
+    pending_guards.create(connection)
+
+
+def _remove_pending_guards(target: Any, connection: Connection, **_: Any) -> None:
+    pending_guards.drop(connection)
+
+
+event.listen(AuditPending.__table__, "after_create", _install_pending_guards)
+event.listen(AuditPending.__table__, "before_drop", _remove_pending_guards)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
 from edc.db.models.base import table_of
+from edc.db.sealing import read_tip, seal_locked
 from edc.db.types import utc_now
 from edc.errors import IntegrityFailureError
 from edc.integrity.chain import (
@@ -173,9 +174,23 @@ class AuditLogRepository:
             return tip
         connection = self.session.connection()
         lock_chain(connection)
-        tip = self.session.scalar(select(AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1))
+        # Events recorded earlier (and committed) are linked first: an append never overtakes them.
+        tip, _ = seal_locked(connection, read_tip(connection))
         self.session.info[_TIP_KEY] = tip
         return tip
+
+    def seal(self) -> int:
+        """Link every pending event into the chain now, in this transaction; return how many."""
+        self.session.flush()
+        connection = self.session.connection()
+        if _TIP_KEY in self.session.info:
+            tip, sealed = seal_locked(connection, self.session.info[_TIP_KEY])
+            self.session.info[_TIP_KEY] = tip
+            return sealed
+        lock_chain(connection)
+        tip, sealed = seal_locked(connection, read_tip(connection))
+        self.session.info[_TIP_KEY] = tip
+        return sealed
 
     def head(self) -> Checkpoint:
         """The chain's checkpoint now: entry count, last id and last hash.

@@ -1,11 +1,14 @@
 """JobRepository: capture jobs, their status state machine and the shared work queue.
 
-Every change is audited in the same transaction. Claiming is one atomic statement:
-`UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING` on PostgreSQL, the
-same statement under SQLite's `BEGIN IMMEDIATE` write lock (SQLite has no row locks).
+Every change is audited in the same transaction. Claiming is one atomic statement on PostgreSQL
+(`WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) UPDATE … RETURNING`) and a probe plus
+an UPDATE under SQLite's `BEGIN IMMEDIATE` write lock (SQLite has no row locks). Worker
+transitions (claim, complete, fail) record their audit events as pending events, linked into
+the hash chain later by a seal (`edc.db.sealing`), so workers do not queue for the chain lock.
 """
 
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -13,10 +16,25 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from edc.db.driver import driver_errors
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, Job, JobStatus
 from edc.db.models.base import table_of
 from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
+from edc.db.repositories.queue_sql import (
+    POSTGRESQL_CLAIM,
+    POSTGRESQL_CLAIM_PENDING,
+    SQLITE_PICK,
+    SQLITE_TAKE,
+    PendingEvent,
+    dbapi_cursor,
+    lease_probe,
+    load_job,
+    record_pending,
+    sqlite_time,
+    type_codes,
+)
+from edc.db.sealing import note_pending
 from edc.db.types import utc_now
 from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
 
@@ -317,6 +335,8 @@ class JobRepository:
             details["variance_days"] = repr(values["variance_days"])
         if worker_id is not None:
             details["worker"] = worker_id
+            self._record_pending(job, f"job status {old.value} -> {new.value}", details)
+            return job
         self.audit.append(
             AuditAction.UPDATE,
             TARGET,
@@ -333,31 +353,66 @@ class JobRepository:
         """Claim the oldest claimable job (expired leases first, then pending) for `worker_id`.
 
         Marks it running with `locked_by`, `locked_until` and one more `attempts`, atomically;
-        no two workers ever get the same claim. Returns None when nothing is claimable.
+        no two workers ever get the same claim. Returns None when nothing is claimable. The
+        claim's audit event is recorded in the same transaction, pending until sealed
+        (`edc.db.sealing`).
         """
         now = utc_now()
         until = now + timedelta(seconds=lease_seconds)
-        expired = (
-            select(Job.id)
-            .where(_RUNNING, Job.locked_until < now)
-            .order_by(Job.locked_until)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        pending = (
-            select(Job.id)
-            .where(_PENDING)
-            .order_by(Job.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        for candidate, previous in ((expired, JobStatus.RUNNING), (pending, JobStatus.PENDING)):
-            job = self._take(Job.id == candidate, previous, worker_id, now, until)
-            if job is not None:
-                return job
-        return None
+        event_uuid = new_uuid()
+        dialect = self._dialect()
+        cursor = dbapi_cursor(self.session)
+        with driver_errors(self.session.get_bind().dialect), closing(cursor):
+            if dialect == "postgresql":
+                claimed = self._claim_postgresql(cursor, worker_id, now, until, event_uuid)
+                if claimed is None:
+                    return None
+                return load_job(self.session, claimed[1:], type_codes(cursor, skip=1))
+            else:
+                at, lease_end = sqlite_time(now), sqlite_time(until)
+                picked = cursor.execute(SQLITE_PICK, (at,)).fetchone()
+                if picked is None:
+                    return None
+                previous = picked[1]
+                row = cursor.execute(SQLITE_TAKE, (worker_id, lease_end, at, picked[0])).fetchone()
+                codes = type_codes(cursor)
+        job = load_job(self.session, row, codes)
+        self._audit_claim(job, JobStatus(previous), worker_id, until, now, event_uuid)
+        return job
+
+    def _claim_postgresql(
+        self, cursor: Any, worker_id: str, now: datetime, until: datetime, event_uuid: str
+    ) -> tuple[Any, ...] | None:
+        """Claim and record the claim's pending event in one statement on PostgreSQL: with the
+        expired-lease probe when it is due (`LeaseProbe`), else the pending-only statement,
+        falling back to the probe when nothing is pending."""
+        context = self.audit.context
+        params = {
+            "worker": worker_id,
+            "until": until,
+            "now": now,
+            "uuid": event_uuid,
+            "actor": context.actor,
+            "ip": context.ip_address,
+            "agent": context.user_agent,
+            "claimed": _claim_description(JobStatus.PENDING, worker_id),
+            "reclaimed": _claim_description(JobStatus.RUNNING, worker_id),
+            "lease_until": until.isoformat(),
+        }
+        probe = lease_probe(self.session)
+        at = now.timestamp()
+        claimed: tuple[Any, ...] | None = None
+        if not probe.due(at):
+            cursor.execute(POSTGRESQL_CLAIM_PENDING, params)
+            claimed = cursor.fetchone()
+        if claimed is None:
+            cursor.execute(POSTGRESQL_CLAIM, params)
+            claimed = cursor.fetchone()
+            probe.looked(at, claimed is not None and claimed[0] == JobStatus.RUNNING.value)
+        if claimed is not None:
+            probe.granted(until.timestamp())
+            note_pending(self.session)
+        return claimed
 
     def claim(self, job: Job, worker_id: str, lease_seconds: float) -> Job:
         """Claim this particular job (pending, or running with an expired lease).
@@ -408,23 +463,61 @@ class JobRepository:
         self._audit_claim(job, previous, worker_id, until)
         return job
 
-    def _audit_claim(self, job: Job, previous: JobStatus, worker_id: str, until: datetime) -> None:
-        reclaimed = previous is JobStatus.RUNNING
-        self.audit.append(
-            AuditAction.UPDATE,
-            TARGET,
-            f"job {'re-claimed after an expired lease' if reclaimed else 'claimed'} "
-            f"by {worker_id}: {previous.value} -> running",
-            target_id=job.uuid,
-            job=job,
-            details={
+    def _audit_claim(
+        self,
+        job: Job,
+        previous: JobStatus,
+        worker_id: str,
+        until: datetime,
+        now: datetime | None = None,
+        event_uuid: str | None = None,
+    ) -> None:
+        self._record_pending(
+            job,
+            _claim_description(previous, worker_id),
+            {
                 "from": previous.value,
                 "to": JobStatus.RUNNING.value,
                 "worker": worker_id,
                 "attempt": job.attempts,
                 "lease_until": until.isoformat(),
             },
+            now,
+            event_uuid,
         )
+
+    def _record_pending(
+        self,
+        job: Job,
+        description: str,
+        details: dict[str, Any],
+        now: datetime | None = None,
+        event_uuid: str | None = None,
+    ) -> None:
+        """Record a worker transition's audit event in this transaction, to be sealed later."""
+        context = self.audit.context
+        record_pending(
+            self.session,
+            self._dialect(),
+            PendingEvent(
+                uuid=event_uuid or new_uuid(),
+                created_at=now or utc_now(),
+                job_id=job.id,
+                job_uuid=job.uuid,
+                action=AuditAction.UPDATE.value,
+                actor=context.actor,
+                target_type=TARGET,
+                target_id=job.uuid,
+                description=description,
+                details=details,
+                ip_address=context.ip_address,
+                user_agent=context.user_agent,
+            ),
+        )
+        note_pending(self.session)
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
 
     def heartbeat(self, job: Job, worker_id: str, lease_seconds: float) -> datetime:
         """Extend the lease of a job this worker holds; LeaseLostError if it no longer does."""
@@ -473,6 +566,13 @@ class JobRepository:
             "error_message": error_message,
         }
         return self._transition(job, JobStatus.FAILED, values, worker_id=worker_id)
+
+
+def _claim_description(previous: JobStatus, worker_id: str) -> str:
+    """The description of a claim's audit event: a pending job claimed, or an expired lease."""
+    if previous is JobStatus.RUNNING:
+        return f"job re-claimed after an expired lease by {worker_id}: running -> running"
+    return f"job claimed by {worker_id}: {previous.value} -> running"
 
 
 def _created(url: str, when: str, direction: str, mode: str) -> str:

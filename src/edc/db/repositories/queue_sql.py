@@ -1,0 +1,229 @@
+"""The job queue's hot statements as constant per-dialect SQL on the session's DBAPI cursor.
+
+Claiming and recording a pending audit event run once per job per worker; SQLAlchemy's
+per-statement work (compiling, bind and result processing, ORM loading) cost more than the
+database did. These statements run on the very connection and transaction of the session, and
+the claimed row comes back from `RETURNING` into an ORM `Job` without a second query.
+"""
+
+import json
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Dialect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+
+from edc.db.driver import driver_errors
+from edc.db.models import Job
+from edc.db.models.base import table_of
+
+JOB_COLUMNS: tuple[str, ...] = tuple(column.name for column in table_of(Job).columns)
+_RETURNED = ", ".join(f'jobs."{name}"' for name in JOB_COLUMNS)
+_COLUMNS = ", ".join(f'"{name}"' for name in JOB_COLUMNS)
+_SET_RUNNING = (
+    "status = 'running', locked_by = {p}, locked_until = {p}, "
+    "attempts = jobs.attempts + 1, updated_at = {p}"
+)
+
+# SQLite holds its write lock: one probe picks the expired lease first, else the oldest pending
+# (both lookups are an index seek: SQLite's planner takes the partial lease index).
+SQLITE_PICK = (
+    "SELECT id, status FROM jobs WHERE id = coalesce("
+    "(SELECT id FROM jobs WHERE status = 'running' AND locked_until < ? "
+    "ORDER BY locked_until LIMIT 1), "
+    "(SELECT id FROM jobs WHERE status = 'pending' ORDER BY id LIMIT 1))"
+)
+SQLITE_TAKE = f"UPDATE jobs SET {_SET_RUNNING.format(p='?')} WHERE id = ? RETURNING {_COLUMNS}"
+
+# PostgreSQL: the claim and its pending audit event in one statement (one round trip). The
+# event's description is chosen between the two texts edc words in Python; its details are
+# built from the claimed row (`attempts`) like `JobRepository._audit_claim` builds them.
+_NAMED_SET = (
+    "status = 'running', locked_by = %(worker)s, locked_until = %(until)s, "
+    "attempts = jobs.attempts + 1, updated_at = %(now)s"
+)
+_RECORD_EVENT = (
+    "event AS (INSERT INTO audit_pending (uuid, created_at, job_id, job_uuid, action, actor, "
+    "target_type, target_id, description, details, ip_address, user_agent) "
+    "SELECT %(uuid)s, %(now)s, id, uuid, 'update', %(actor)s, 'job', uuid, "
+    "CASE WHEN previous = 'running' THEN %(reclaimed)s ELSE %(claimed)s END, "
+    "jsonb_build_object('from', previous, 'to', 'running', 'worker', %(worker)s::text, "
+    "'attempt', attempts, 'lease_until', %(lease_until)s::text), %(ip)s, %(agent)s "
+    "FROM claimed) "
+    f"SELECT previous, {_COLUMNS} FROM claimed"
+)
+# With the expired-lease probe: the pending branch runs only when no expired lease was found.
+POSTGRESQL_CLAIM = (
+    "WITH picked AS ("
+    "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'running' "
+    "AND locked_until < %(now)s ORDER BY locked_until LIMIT 1 FOR UPDATE SKIP LOCKED) AS expired "
+    "UNION ALL "
+    "SELECT id, status FROM (SELECT id, status FROM jobs WHERE status = 'pending' "
+    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) AS waiting "
+    "LIMIT 1), "
+    f"claimed AS (UPDATE jobs SET {_NAMED_SET} FROM picked WHERE jobs.id = picked.id "
+    f"RETURNING picked.status AS previous, {_RETURNED}), " + _RECORD_EVENT
+)
+# Pending only: the single-statement claim, plus its event.
+POSTGRESQL_CLAIM_PENDING = (
+    f"WITH claimed AS (UPDATE jobs SET {_NAMED_SET} WHERE id = (SELECT id FROM jobs "
+    "WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    f"RETURNING 'pending'::text AS previous, {_RETURNED}), " + _RECORD_EVENT
+)
+
+PROBE_INTERVAL_S = 1.0
+"""On PostgreSQL, how long a process may go without looking for expired leases while it finds
+pending jobs. The probe's cost depends on the planner: with statistics taken before any job ran
+(a queue just imported) it may walk every running job instead of the lease index."""
+
+
+@dataclass
+class LeaseProbe:
+    """When this process next looks for expired leases before pending jobs (PostgreSQL).
+
+    It looks at the latest every PROBE_INTERVAL_S, as soon as a lease it granted itself may have
+    expired, and whenever no pending job is left; after taking over an expired lease it keeps
+    looking, as more may have expired.
+    """
+
+    next_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def due(self, now: float) -> bool:
+        """Whether the next claim at `now` (Unix time) should look for expired leases first."""
+        return now >= self.next_at
+
+    def looked(self, now: float, found_expired: bool) -> None:
+        """A probe ran at `now`; it found an expired lease or none."""
+        with self._lock:
+            self.next_at = now if found_expired else now + PROBE_INTERVAL_S
+
+    def granted(self, until: float) -> None:
+        """This process granted a lease ending at `until`: look again once it may have expired."""
+        with self._lock:
+            self.next_at = min(self.next_at, until)
+
+
+_probes: "weakref.WeakKeyDictionary[Any, LeaseProbe]" = weakref.WeakKeyDictionary()
+
+
+def lease_probe(session: Session) -> LeaseProbe:
+    """The lease probe of this process for the session's engine."""
+    bind = session.get_bind()
+    key = getattr(bind, "engine", bind)
+    probe = _probes.get(key)
+    if probe is None:
+        probe = _probes[key] = LeaseProbe()
+    return probe
+
+
+_PENDING_COLUMNS = (
+    "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
+    "description", "details", "ip_address", "user_agent",
+)  # fmt: skip
+_PENDING_INSERT = "INSERT INTO audit_pending ({}) VALUES ({})".format(
+    ", ".join(_PENDING_COLUMNS), "{}"
+)
+SQLITE_PENDING = _PENDING_INSERT.format(", ".join("?" for _ in _PENDING_COLUMNS))
+POSTGRESQL_PENDING = _PENDING_INSERT.format(
+    ", ".join("%s::jsonb" if c == "details" else "%s" for c in _PENDING_COLUMNS)
+)
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One audit event for `audit_pending`: the columns of an entry without its chain links."""
+
+    uuid: str
+    created_at: datetime
+    job_id: int | None
+    job_uuid: str | None
+    action: str
+    actor: str
+    target_type: str
+    target_id: str | None
+    description: str
+    details: dict[str, Any]
+    ip_address: str | None
+    user_agent: str | None
+
+
+def dbapi_cursor(session: Session) -> Any:
+    """A DBAPI cursor on the session's connection, inside the session's transaction."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def sqlite_time(value: datetime) -> str:
+    """A UTC time as the text edc's UTCDateTime stores on SQLite (sortable, naive UTC)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def db_time(dialect: str, value: datetime) -> Any:
+    """A UTC time as the DBAPI parameter for `dialect`."""
+    return sqlite_time(value) if dialect == "sqlite" else value
+
+
+def record_pending(session: Session, dialect: str, event: PendingEvent) -> None:
+    """Insert one pending audit event in the session's transaction (no chain lock)."""
+    values = (
+        event.uuid,
+        db_time(dialect, event.created_at),
+        event.job_id,
+        event.job_uuid,
+        event.action,
+        event.actor,
+        event.target_type,
+        event.target_id,
+        event.description,
+        json.dumps(event.details),
+        event.ip_address,
+        event.user_agent,
+    )
+    cursor = dbapi_cursor(session)
+    try:
+        with driver_errors(session.get_bind().dialect):
+            cursor.execute(SQLITE_PENDING if dialect == "sqlite" else POSTGRESQL_PENDING, values)
+    finally:
+        cursor.close()
+
+
+@cache
+def _processors(
+    dialect: Dialect, type_codes: tuple[Any, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Per returned column, what SQLAlchemy would do to the raw value (times, enums, JSON)."""
+    table = table_of(Job)
+    return tuple(
+        table.c[name].type.dialect_impl(dialect).result_processor(dialect, code)
+        for name, code in zip(JOB_COLUMNS, type_codes, strict=True)
+    )
+
+
+def type_codes(cursor: Any, skip: int = 0) -> tuple[Any, ...]:
+    """The DBAPI type codes of a result's columns after the first `skip` (PostgreSQL OIDs)."""
+    return tuple(column[1] for column in cursor.description[skip:])
+
+
+def load_job(session: Session, row: tuple[Any, ...], codes: tuple[Any, ...]) -> Job:
+    """The ORM Job for a full `jobs` row read through the DBAPI, persistent in `session`."""
+    dialect = session.get_bind().dialect
+    values = {
+        name: value if process is None else process(value)
+        for name, process, value in zip(JOB_COLUMNS, _processors(dialect, codes), row, strict=True)
+    }
+    known = session.identity_map.get(session.identity_key(Job, values["id"]))
+    if isinstance(known, Job):  # already in this session: refresh it in place
+        for name, value in values.items():
+            set_committed_value(known, name, value)
+        return known
+    job: Job = Job.__mapper__.class_manager.new_instance()
+    instance_dict(job).update(values)
+    make_transient_to_detached(job)  # as if loaded: no pending changes, identity from `id`
+    session.add(job)
+    return job
