@@ -12,13 +12,13 @@ form is RFC 8785 (see edc.integrity.canonical). Left out on purpose:
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid as uuid_module
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from hashlib import sha256
 from json.encoder import encode_basestring
 from typing import Any, Final
 
@@ -161,12 +161,27 @@ class ChainEntry:
 
     def canonical_bytes(self) -> bytes:
         """RFC 8785 bytes of hashed_fields(); written directly, as the member names are fixed."""
+        return self._canonical_bytes(_canonical_details(self.details))
+
+    def compute_hash(self) -> str:
+        """`entry_hash`: lower-case hex SHA-256 of canonical_bytes()."""
+        return sha256(self.canonical_bytes()).hexdigest()
+
+    def hash_and_details_json(self) -> tuple[str, str]:
+        """`entry_hash` and the canonical JSON text of `details` that went into it.
+
+        For writers that store `details` as text: the stored text is then the hashed one.
+        """
+        details_json = _canonical_details(self.details)
+        return sha256(self._canonical_bytes(details_json)).hexdigest(), details_json
+
+    def _canonical_bytes(self, details_json: str) -> bytes:
         # Members in JCS order (sorted names); test_chain_entry checks this equals
         # canonical_json(self.hashed_fields()).
         text = (
             f'{{"action":{_q(self.action)},"actor":{_q(self.actor)},'
             f'"created_at":"{self._time}","description":{_q(self.description)},'
-            f'"details":{_canonical_details(self.details)},"ip_address":{_o(self.ip_address)},'
+            f'"details":{details_json},"ip_address":{_o(self.ip_address)},'
             f'"job_uuid":{_o(self.job_uuid)},"previous_hash":{_o(self.previous_hash)},'
             f'"target_id":{_o(self.target_id)},"target_type":{_q(self.target_type)},'
             f'"user_agent":{_o(self.user_agent)},"uuid":{_q(self.uuid)},'
@@ -179,9 +194,10 @@ class ChainEntry:
                 f"a string is not valid Unicode (lone surrogate): {exc.reason}"
             ) from None
 
-    def compute_hash(self) -> str:
-        """`entry_hash`: lower-case hex SHA-256 of canonical_bytes()."""
-        return hashlib.sha256(self.canonical_bytes()).hexdigest()
+    @property
+    def time_text(self) -> str:
+        """`created_at` as it is hashed: `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
+        return self._time
 
     def to_export_dict(self, entry_hash: str | None = None) -> dict[str, Any]:
         """The JSON Lines export record: the hashed fields plus `entry_hash`.
