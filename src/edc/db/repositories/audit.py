@@ -19,6 +19,7 @@ from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
 from edc.db.models.base import table_of
 from edc.db.repositories.audit_queue import AppendedEntry, queue_entry, write_queued
+from edc.db.repositories.audit_read import read_stored
 from edc.db.types import utc_now
 from edc.errors import IntegrityFailureError
 from edc.integrity.chain import (
@@ -195,12 +196,13 @@ class AuditLogRepository:
     ) -> VerifyResult:
         """Recompute the whole chain in id order, in bounded memory; name the first bad entry.
 
-        `on_entry` is called once per entry read (for progress bars).
+        `on_entry` is called once per entry read (for progress bars). Rows are read with the
+        driver's cursor in batches and hashed from their stored values (edc.integrity.stored);
+        a row in any unusual form is read again through SQLAlchemy and checked as `export`
+        and `iter_entries` see it, so both give the same verdict.
         """
-        entries = self._stream()
-        if on_entry is not None:
-            entries = _counted(entries, on_entry)
-        return verify_chain(entries, checkpoint)
+        write_queued(self.session)
+        return verify_chain(read_stored(self.session, _reread(self), on_entry), checkpoint)
 
     def iter_entries(self) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
         """Every entry in chain order with its stored hash, streamed in batches.
@@ -305,12 +307,39 @@ def _unreadable(row: Any, exc: Exception) -> tuple[ChainEntry, str, RecordRef]:
     return entry, str(row.entry_hash), RecordRef(id=row.id, uuid=str(row.uuid))
 
 
-def _counted(
-    items: Iterator[tuple[ChainEntry, str, RecordRef]], on_entry: Callable[[], object]
-) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
-    for item in items:
-        on_entry()
-        yield item
+def _reread(repo: AuditLogRepository) -> Callable[[tuple[Any, ...]], ChainEntry]:
+    """The general path for one raw row: read through SQLAlchemy, a stand-in if unreadable."""
+    table = AuditLog.__table__
+    statement = select(*[table.c[name] for name in _ROW_COLUMNS])
+
+    def entry_of(raw: tuple[Any, ...]) -> ChainEntry:
+        try:
+            row = repo.session.execute(statement.where(table.c.id == raw[0])).one()
+            return row_to_entry(row)[0]
+        except (ValueError, TypeError, LookupError) as exc:  # LookupError: an unknown action
+            return _unreadable(_RawRow(*raw), exc)[0]
+
+    return entry_of
+
+
+@dataclass(frozen=True)
+class _RawRow:
+    """A row as the driver returned it, with the attribute names `_unreadable` reads."""
+
+    id: int
+    uuid: Any
+    created_at: Any
+    action: Any
+    actor: Any
+    target_type: Any
+    target_id: Any
+    description: Any
+    details: Any
+    ip_address: Any
+    user_agent: Any
+    job_uuid: Any
+    previous_hash: Any
+    entry_hash: Any
 
 
 def lock_chain(connection: Connection) -> None:
