@@ -97,7 +97,29 @@ class _InvalidError(Exception):
 
 def _scan(value: object) -> bool:
     """Validate types and ranges recursively; True if every object name is ASCII."""
-    if value is None or value is True or value is False or isinstance(value, str):
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is dict:  # the common case, with the leaves checked in line
+        ascii_names = True
+        for name, member in value.items():  # type: ignore[attr-defined]
+            if type(name) is not str and not isinstance(name, str):
+                raise _InvalidError(TypeError, f"object name {name!r} is not a string")
+            leaf = type(member)
+            if not (
+                leaf is str
+                or member is None
+                or leaf is bool
+                or (leaf is int and -MAX_SAFE_INTEGER <= member <= MAX_SAFE_INTEGER)
+            ):
+                try:
+                    ascii_names = _scan(member) and ascii_names
+                except _InvalidError as invalid:
+                    invalid.path.append(name)
+                    raise
+            ascii_names = ascii_names and name.isascii()
+        return ascii_names
+    if isinstance(value, str):
         return True
     if isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
