@@ -2,7 +2,9 @@
 entries are visible to every later query of the transaction, land in chain order (id order),
 get their ids, and go with a rollback."""
 
+import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from edc.db import DatabaseEngine
 from edc.db.models import AuditAction, AuditLog, Job, JobStatus
@@ -118,5 +120,22 @@ def test_entries_are_written_once_however_many_flush_points(db: DatabaseEngine) 
         for i in range(3, 2003):
             _append(repo, i)
     assert _stored_count(db) == 2003
+    with db.session(read_only=True) as s:
+        assert AuditLogRepository(s).verify().ok
+
+
+def test_a_failing_write_is_a_database_error_and_writes_nothing(db: DatabaseEngine) -> None:
+    with db.session() as s:
+        _append(AuditLogRepository(s), 0)
+    with pytest.raises(IntegrityError), db.session() as s:
+        appended = AuditLogRepository(s).append(AuditAction.ACCESS, "test", "queued")
+        # Behind the queue's back (no flush): a row taking the link the queued entry needs.
+        s.connection().exec_driver_sql(
+            "INSERT INTO audit_logs (uuid, created_at, updated_at, action, actor, target_type, "
+            "description, details, entry_hash, previous_hash) VALUES ('x', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'access', 'a', 't', 'd', '{}', 'h', "
+            f"'{appended.previous_hash}')"
+        )
+    assert _stored_count(db) == 1
     with db.session(read_only=True) as s:
         assert AuditLogRepository(s).verify().ok

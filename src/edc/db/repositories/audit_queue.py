@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from edc.db.models import AuditLog
@@ -122,6 +123,7 @@ def _write_postgresql(connection: Connection, rows: list[tuple[Any, ...]]) -> li
     """COPY in order; under the chain lock only this session draws from the id sequence."""
     driver = connection.connection.dbapi_connection
     assert driver is not None
+    dbapi_error = connection.dialect.loaded_dbapi.Error
     cursor: Any = driver.cursor()
     try:
         with cursor.copy(_PG_COPY) as copy:
@@ -132,6 +134,8 @@ def _write_postgresql(connection: Connection, rows: list[tuple[Any, ...]]) -> li
         first = last - len(rows) + 1
         cursor.execute("SELECT entry_hash FROM audit_logs WHERE id = %s", (first,))
         found = cursor.fetchone()
+    except dbapi_error as exc:  # reported like any statement's error (e.g. an id a forger took)
+        raise DBAPIError.instance(_PG_COPY, None, exc, dbapi_error) from exc
     finally:
         cursor.close()
     if found is None or found[0] != rows[0][-1]:
