@@ -3,8 +3,9 @@
 `stored_entry_hash` builds exactly ChainEntry.canonical_bytes() from values that are already
 in their hashed form (time as `YYYY-MM-DDTHH:MM:SS.ffffffZ` text, details as JSON text) without
 building a ChainEntry. It handles the common shape only: every text field a str, details a
-JSON object in ASCII text without `\\u` escapes (so its names sort the same by code point as by
-UTF-16 unit), no float, NaN or integer beyond ±(2**53 - 1). For anything else it returns None
+JSON object without float, NaN or integer of more than 15 characters (ASCII text without `\\u`
+escapes is re-encoded by json's C encoder, as its names sort the same by code point as by
+UTF-16 unit; other text by canonical_json). For anything else it returns None
 and the caller takes the general path (ChainEntry), so both paths agree on every input:
 `tests/integrity/test_stored.py` checks that on generated entries.
 """
@@ -16,7 +17,7 @@ from json import JSONDecoder
 from json.encoder import encode_basestring
 from typing import Any, NoReturn
 
-from edc.integrity.canonical import encode_checked_json
+from edc.integrity.canonical import canonical_json, encode_checked_json
 from edc.integrity.entry import CHAIN_FORMAT_VERSION
 
 __all__ = ["TIME_PATTERN", "stored_entry_hash"]
@@ -77,8 +78,6 @@ def stored_entry_hash(
         and (user_agent is None or type(user_agent) is str)
         and (job_uuid is None or type(job_uuid) is str)
         and (previous_hash is None or type(previous_hash) is str)
-        and details_json.isascii()
-        and "\\u" not in details_json
     ):
         return None
     try:
@@ -87,7 +86,13 @@ def stored_entry_hash(
         return None
     if end != len(details_json) or type(details) is not dict:
         return None
-    details_text = encode_checked_json(details)
+    if details_json.isascii() and "\\u" not in details_json:
+        details_text = encode_checked_json(details)  # names ASCII: code point order is JCS's
+    else:
+        try:  # names may sort differently by UTF-16 unit; lone surrogates are refused
+            details_text = canonical_json(details).decode("utf-8")
+        except (TypeError, ValueError):
+            return None
     text = (
         f'{{"action":{_q(action)},"actor":{_q(actor)},'
         f'"created_at":"{time_text}","description":{_q(description)},'
