@@ -12,8 +12,9 @@ from edc.cli.output import print_json, stdout
 from edc.cli.progress import progress_bar
 from edc.cli.recording import record_outcome
 from edc.cli.render import artifact_dict, fields_table, plural, say
-from edc.db.models import ArtifactType, AuditAction, AuditLog, Job
+from edc.db.models import ArtifactType, AuditAction, Job
 from edc.db.repositories import (
+    AppendedEntry,
     ArtifactRepository,
     AuditLogRepository,
     FileProblem,
@@ -79,7 +80,7 @@ def verify(
             report = artifacts.verify_files(job, on_file=lambda _: meter.advance())
     scope = f" of job {job.uuid}" if job is not None else ""
 
-    def write(session: Session) -> AuditLog:
+    def write(session: Session) -> AppendedEntry:
         scoped = JobRepository(session).require(job.uuid) if job is not None else None
         return AuditLogRepository(session, context).append(
             AuditAction.VERIFY,

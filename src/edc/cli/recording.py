@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from edc.config.secrets import scrub
 from edc.db.engine import DatabaseEngine
-from edc.db.models import AuditLog
+from edc.db.repositories.audit_queue import AppendedEntry
 from edc.errors import EdcError
 
 
@@ -31,7 +31,7 @@ class Recorded:
 
 
 def record_outcome(
-    db: DatabaseEngine, write: Callable[[Session], AuditLog], what: str, suffix: str = ""
+    db: DatabaseEngine, write: Callable[[Session], AppendedEntry], what: str, suffix: str = ""
 ) -> Recorded:
     """Run `write` in its own write transaction; never raise, describe the result instead."""
     try:

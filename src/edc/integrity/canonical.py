@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
-__all__ = ["MAX_SAFE_INTEGER", "canonical_json", "scan_json_value"]
+__all__ = ["MAX_SAFE_INTEGER", "canonical_json", "encode_checked_json", "scan_json_value"]
 
 MAX_SAFE_INTEGER = (1 << 53) - 1
 """Largest integer every JSON reader (IEEE 754 doubles) represents exactly: RFC 7493 §2.2."""
@@ -30,6 +31,21 @@ MAX_SAFE_INTEGER = (1 << 53) - 1
 _FAST_ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 )
+
+
+def _c_encoder() -> Callable[[object], str]:
+    """json's C encoder, made once (JSONEncoder.encode makes a new one per call)."""
+    if c_make_encoder is None:  # not CPython: the pure-Python encoder does the same
+        return _FAST_ENCODER.encode
+    # markers None: no cycle check; the values encoded are scanned, a cycle fails there first
+    encode = c_make_encoder(
+        None, _FAST_ENCODER.default, encode_basestring, None, ":", ",", True, False, False
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+encode_checked_json: Callable[[object], str] = _c_encoder()
+"""RFC 8785 text of a value that passed scan_json_value and whose object names are all ASCII."""
 
 _SHORT_ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
 _ESCAPES: dict[int, str] = {
@@ -45,7 +61,7 @@ def canonical_json(value: object) -> bytes:
     """
     try:
         ascii_names = _scan(value)
-        text = _FAST_ENCODER.encode(value) if ascii_names else _encode(value)
+        text = encode_checked_json(value) if ascii_names else _encode(value)
         return text.encode("utf-8")
     except _InvalidError as invalid:
         raise invalid.kind(f"{invalid.reason} at {invalid.location()}") from None
@@ -81,7 +97,29 @@ class _InvalidError(Exception):
 
 def _scan(value: object) -> bool:
     """Validate types and ranges recursively; True if every object name is ASCII."""
-    if value is None or value is True or value is False or isinstance(value, str):
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is dict:  # the common case, with the leaves checked in line
+        ascii_names = True
+        for name, member in value.items():  # type: ignore[attr-defined]
+            if type(name) is not str and not isinstance(name, str):
+                raise _InvalidError(TypeError, f"object name {name!r} is not a string")
+            leaf = type(member)
+            if not (
+                leaf is str
+                or member is None
+                or leaf is bool
+                or (leaf is int and -MAX_SAFE_INTEGER <= member <= MAX_SAFE_INTEGER)
+            ):
+                try:
+                    ascii_names = _scan(member) and ascii_names
+                except _InvalidError as invalid:
+                    invalid.path.append(name)
+                    raise
+            ascii_names = ascii_names and name.isascii()
+        return ascii_names
+    if isinstance(value, str):
         return True
     if isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:

@@ -40,14 +40,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from edc.errors import InputError
-from edc.integrity.entry import ChainEntry
 
 __all__ = [
     "WINDOW",
     "Checkpoint",
+    "HashedEntry",
     "Problem",
     "RecordRef",
     "VerifyResult",
@@ -153,7 +153,19 @@ class _Finding:
     message: str
 
 
-_Item = tuple[ChainEntry, str, RecordRef]
+class HashedEntry(Protocol):
+    """What verify_chain needs of an entry: ChainEntry, or a stored row hashed on demand."""
+
+    @property
+    def previous_hash(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    def compute_hash(self) -> str: ...
+
+
+_Item = tuple[HashedEntry, str, RecordRef]
 _GENESIS: tuple[str | None, RecordRef | None] = (None, None)
 """The virtual entry before the first: its "hash" is the genesis previous_hash, null."""
 
@@ -199,7 +211,8 @@ def verify_chain(
         if checkpoint is not None and count == checkpoint.count:
             tail_finding = _check_checkpoint(item, checkpoint)
         behind.append((stored, ref))
-        previous_time = entry.created_at
+        if check_time_order:
+            previous_time = entry.created_at
     if finding is None and checkpoint is not None and count < checkpoint.count:
         tail_finding = _tail_missing(last, count, checkpoint)
     finding = finding or tail_finding

@@ -9,10 +9,12 @@ from edc.db.repositories.artifact import (
     FilesReport,
 )
 from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
+from edc.db.repositories.audit_queue import AppendedEntry
 from edc.db.repositories.job import JobDraft, JobKey, JobRepository
 
 __all__ = [
     "SYSTEM",
+    "AppendedEntry",
     "ArtifactRepository",
     "AuditContext",
     "AuditDraft",

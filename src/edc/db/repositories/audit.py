@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import Connection, event, func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
 from edc.db.models.base import table_of
+from edc.db.repositories.audit_queue import AppendedEntry, queue_entry, write_queued
+from edc.db.repositories.audit_read import read_stored
 from edc.db.sealing import read_tip, seal_locked
 from edc.db.types import utc_now
 from edc.errors import IntegrityFailureError
@@ -79,45 +81,40 @@ class AuditLogRepository:
         actor: str | None = None,
         ip_address: str | None = None,
         user_agent: str | None = None,
-    ) -> AuditLog:
-        """Add one entry linked to the current chain tip, in the caller's transaction."""
-        previous_hash = self._chain_tip()
+    ) -> AppendedEntry:
+        """Add one entry linked to the current chain tip, in the caller's transaction.
+
+        The entry is linked and hashed now and written with the others of the transaction at
+        the session's next flush, statement or commit (see edc.db.repositories.audit_queue);
+        its `id` is known from then on.
+        """
+        info = self.session.info
+        previous_hash = info[_TIP_KEY] if _TIP_KEY in info else self._chain_tip()
+        job_id = None
+        if job is not None:
+            job_id = job.id
+            if job_id is None:  # a job added but not yet flushed: its id comes first
+                self.session.flush()
+                job_id = job.id
+        context = self.context
+        created_at = utc_now()
         entry = ChainEntry(
             uuid=new_uuid(),
-            created_at=utc_now(),
+            created_at=created_at,
             action=action.value,
-            actor=actor or self.context.actor,
+            actor=actor or context.actor,
             target_type=target_type,
             target_id=target_id,
             description=description,
             details=details or {},
-            ip_address=ip_address if ip_address is not None else self.context.ip_address,
-            user_agent=user_agent if user_agent is not None else self.context.user_agent,
+            ip_address=ip_address if ip_address is not None else context.ip_address,
+            user_agent=user_agent if user_agent is not None else context.user_agent,
             job_uuid=job.uuid if job is not None else None,
             previous_hash=previous_hash,
         )
-        entry_hash = entry.compute_hash()
-        record = AuditLog(
-            uuid=entry.uuid,
-            created_at=entry.created_at,
-            updated_at=entry.created_at,
-            job=job,
-            job_uuid=entry.job_uuid,
-            action=action,
-            actor=entry.actor,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            description=entry.description,
-            details=entry.details,
-            ip_address=entry.ip_address,
-            user_agent=entry.user_agent,
-            previous_hash=previous_hash,
-            entry_hash=entry_hash,
-        )
-        self.session.add(record)
-        self.session.flush()
-        self.session.info[_TIP_KEY] = entry_hash
-        return record
+        appended = queue_entry(self.session, entry, job_id)
+        info[_TIP_KEY] = appended.entry_hash
+        return appended
 
     def append_many(self, drafts: Iterable[AuditDraft]) -> int:
         """Append many entries with one multi-row INSERT, in order, linked like `append`.
@@ -170,6 +167,7 @@ class AuditLogRepository:
     def _chain_tip(self) -> str | None:
         """The last entry's hash, read under the chain lock once per transaction."""
         if _TIP_KEY in self.session.info:
+            write_queued(self.session)  # whoever asks for the tip appends after these
             tip: str | None = self.session.info[_TIP_KEY]
             return tip
         connection = self.session.connection()
@@ -213,12 +211,13 @@ class AuditLogRepository:
     ) -> VerifyResult:
         """Recompute the whole chain in id order, in bounded memory; name the first bad entry.
 
-        `on_entry` is called once per entry read (for progress bars).
+        `on_entry` is called once per entry read (for progress bars). Rows are read with the
+        driver's cursor in batches and hashed from their stored values (edc.integrity.stored);
+        a row in any unusual form is read again through SQLAlchemy and checked as `export`
+        and `iter_entries` see it, so both give the same verdict.
         """
-        entries = self._stream()
-        if on_entry is not None:
-            entries = _counted(entries, on_entry)
-        return verify_chain(entries, checkpoint)
+        write_queued(self.session)
+        return verify_chain(read_stored(self.session, _reread(self), on_entry), checkpoint)
 
     def iter_entries(self) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
         """Every entry in chain order with its stored hash, streamed in batches.
@@ -323,12 +322,39 @@ def _unreadable(row: Any, exc: Exception) -> tuple[ChainEntry, str, RecordRef]:
     return entry, str(row.entry_hash), RecordRef(id=row.id, uuid=str(row.uuid))
 
 
-def _counted(
-    items: Iterator[tuple[ChainEntry, str, RecordRef]], on_entry: Callable[[], object]
-) -> Iterator[tuple[ChainEntry, str, RecordRef]]:
-    for item in items:
-        on_entry()
-        yield item
+def _reread(repo: AuditLogRepository) -> Callable[[tuple[Any, ...]], ChainEntry]:
+    """The general path for one raw row: read through SQLAlchemy, a stand-in if unreadable."""
+    table = AuditLog.__table__
+    statement = select(*[table.c[name] for name in _ROW_COLUMNS])
+
+    def entry_of(raw: tuple[Any, ...]) -> ChainEntry:
+        try:
+            row = repo.session.execute(statement.where(table.c.id == raw[0])).one()
+            return row_to_entry(row)[0]
+        except (ValueError, TypeError, LookupError) as exc:  # LookupError: an unknown action
+            return _unreadable(_RawRow(*raw), exc)[0]
+
+    return entry_of
+
+
+@dataclass(frozen=True)
+class _RawRow:
+    """A row as the driver returned it, with the attribute names `_unreadable` reads."""
+
+    id: int
+    uuid: Any
+    created_at: Any
+    action: Any
+    actor: Any
+    target_type: Any
+    target_id: Any
+    description: Any
+    details: Any
+    ip_address: Any
+    user_agent: Any
+    job_uuid: Any
+    previous_hash: Any
+    entry_hash: Any
 
 
 def lock_chain(connection: Connection) -> None:
@@ -350,3 +376,10 @@ def _signed(key: int) -> int:
 def _forget_chain_tip(session: Session, *_: Any) -> None:
     """The tip is only valid inside the transaction that read it under the lock."""
     session.info.pop(_TIP_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    """However the transaction ends (a close without a rollback event too), its tip goes."""
+    if transaction.parent is None:
+        session.info.pop(_TIP_KEY, None)
