@@ -14,13 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from edc.db.engine import DatabaseEngine
-from edc.db.models import AuditAction
+from edc.db.models import AuditAction, Job
 from edc.db.repositories import SYSTEM, AuditContext, AuditLogRepository, JobDraft, JobRepository
+from edc.db.repositories.audit import lock_chain
+from edc.db.repositories.job import JobKey
 from edc.errors import InputError
 from edc.ingest.errors import RowError
 from edc.ingest.reader import read_requests
 from edc.ingest.request import CaptureRequest
+from edc.ingest.seen import SeenKeys
 
 BATCH_SIZE = 5_000
 MAX_REPORTED_ERRORS = 20
@@ -99,11 +105,12 @@ def import_file(
     requests = read_requests(file_path, on_bytes=tap)
     with db.session(read_only=dry_run) as session:
         jobs = JobRepository(session, context)
+        seen = None if allow_duplicates else _fresh_start(session, dry_run)
         for batch in _batches(requests, report, batch_size):
             # After the first invalid row an atomic import only validates (to report it all).
             if report.error_count and not skip_invalid:
                 continue
-            drafts = batch if allow_duplicates else _new_only(jobs, batch, report)
+            drafts = batch if allow_duplicates else _new_only(jobs, batch, report, seen)
             if not dry_run:
                 jobs.create_many(drafts)
             report.created += len(drafts)
@@ -159,9 +166,36 @@ def _batches(
         yield batch
 
 
-def _new_only(jobs: JobRepository, batch: list[JobDraft], report: ImportReport) -> list[JobDraft]:
-    """Drop drafts equal to an existing job or to an earlier draft of the same batch."""
-    existing = jobs.existing_keys(draft.key for draft in batch)
+def _fresh_start(session: Session, dry_run: bool) -> SeenKeys[JobKey] | None:
+    """A filter of this import's own keys when `jobs` is empty, else None (check every batch).
+
+    Checked under the chain lock (PostgreSQL; SQLite's write lock is held from BEGIN): every
+    transaction that creates jobs also appends their audit entries, so no other one can commit
+    jobs until this import commits, and "empty" stays true for the whole import.
+    """
+    if not dry_run:
+        lock_chain(session.connection())
+    if session.execute(select(Job.id).limit(1)).first() is not None:
+        return None
+    return SeenKeys[JobKey]()
+
+
+def _new_only(
+    jobs: JobRepository,
+    batch: list[JobDraft],
+    report: ImportReport,
+    seen: SeenKeys[JobKey] | None,
+) -> list[JobDraft]:
+    """Drop drafts equal to an existing job or to an earlier draft of the same batch.
+
+    With `seen` (the table was empty at the start) only keys this import may already have
+    taken are looked up; otherwise every key of the batch is.
+    """
+    if seen is None:
+        existing = jobs.existing_keys(draft.key for draft in batch)
+    else:
+        maybe = seen.add_all(draft.key for draft in batch)
+        existing = jobs.existing_keys(maybe) if maybe else set()
     fresh: list[JobDraft] = []
     for draft in batch:
         key = draft.key

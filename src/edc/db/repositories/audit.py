@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Connection, event, func, insert, select, text
+from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.orm import Session
 
+from edc.db.bulk import BulkWriter
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
-from edc.db.models.base import table_of
+from edc.db.repositories.audit_bulk import AUDIT_COLUMNS, Actor, EntryFields, chain_rows
 from edc.db.types import utc_now
 from edc.errors import IntegrityFailureError
 from edc.integrity.chain import (
@@ -119,51 +120,37 @@ class AuditLogRepository:
         return record
 
     def append_many(self, drafts: Iterable[AuditDraft]) -> int:
-        """Append many entries with one multi-row INSERT, in order, linked like `append`.
+        """Append many entries in order, linked and hashed exactly like `append`, in one go.
 
-        For bulk paths (imports): the hashing is the same, only the ORM is skipped.
+        For bulk paths: the rows go in through `edc.db.bulk` (COPY on PostgreSQL, executemany
+        on SQLite), below the ORM; every entry of one call shares one `created_at`.
         """
+        entries = [
+            EntryFields(
+                draft.action.value,
+                draft.target_type,
+                draft.description,
+                draft.target_id,
+                draft.job_id,
+                draft.job_uuid,
+                draft.details or {},
+            )
+            for draft in drafts
+        ]
+        return self.append_fields(entries)
+
+    def append_fields(self, entries: list[EntryFields]) -> int:
+        """`append_many` for callers that already hold the plain fields (no AuditDraft each)."""
+        if not entries:
+            return 0
         self.session.flush()  # entries added through the ORM go first, keeping id order
         tip = self._chain_tip()
-        rows: list[dict[str, Any]] = []
-        for draft in drafts:
-            entry = ChainEntry(
-                uuid=new_uuid(),
-                created_at=utc_now(),
-                action=draft.action.value,
-                actor=self.context.actor,
-                target_type=draft.target_type,
-                target_id=draft.target_id,
-                description=draft.description,
-                details=draft.details or {},
-                ip_address=self.context.ip_address,
-                user_agent=self.context.user_agent,
-                job_uuid=draft.job_uuid,
-                previous_hash=tip,
-            )
-            tip = entry.compute_hash()
-            rows.append(
-                {
-                    "uuid": entry.uuid,
-                    "created_at": entry.created_at,
-                    "updated_at": entry.created_at,
-                    "job_id": draft.job_id,
-                    "job_uuid": entry.job_uuid,
-                    "action": draft.action,
-                    "actor": entry.actor,
-                    "target_type": entry.target_type,
-                    "target_id": entry.target_id,
-                    "description": entry.description,
-                    "details": entry.details,
-                    "ip_address": entry.ip_address,
-                    "user_agent": entry.user_agent,
-                    "previous_hash": entry.previous_hash,
-                    "entry_hash": tip,
-                }
-            )
-        if rows:
-            self.session.execute(insert(table_of(AuditLog)), rows)
-            self.session.info[_TIP_KEY] = tip
+        writer = BulkWriter(self.session)
+        context = self.context
+        actor = Actor(context.actor, context.ip_address, context.user_agent)
+        rows, tip = chain_rows(entries, tip, actor, utc_now(), writer)
+        writer.insert("audit_logs", AUDIT_COLUMNS, rows)
+        self.session.info[_TIP_KEY] = tip
         return len(rows)
 
     def _chain_tip(self) -> str | None:

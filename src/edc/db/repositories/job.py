@@ -5,22 +5,30 @@ Every change is audited in the same transaction. Claiming is one atomic statemen
 same statement under SQLite's `BEGIN IMMEDIATE` write lock (SQLite has no row locks).
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import Select, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from edc.db.ids import new_uuid
+from edc.db.bulk import BulkWriter
+from edc.db.ids import new_uuids
 from edc.db.models import AuditAction, Job, JobStatus
-from edc.db.models.base import table_of
-from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
+from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
+from edc.db.repositories.audit_bulk import EntryFields
 from edc.db.types import utc_now
 from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
 
 TARGET = "job"
+SOURCE = "wayback"
+JOB_COLUMNS = (
+    "id", "uuid", "created_at", "updated_at", "url", "when", "direction", "mode", "status",
+    "source", "options", "attempts",
+)  # fmt: skip
+_SEQUENCE_KEY = "edc_jobs_id_sequence"
 
 
 class JobKey(NamedTuple):
@@ -97,68 +105,72 @@ class JobRepository:
         return job
 
     def create_many(self, drafts: Sequence[JobDraft]) -> list[tuple[int, str]]:
-        """Create many pending jobs with one multi-row INSERT, each audited; return (id, uuid).
+        """Create many pending jobs, each audited like `create`; return their (id, uuid).
 
-        Ids are reserved first (PostgreSQL sequence; on SQLite the write lock makes max+1 safe),
-        so no RETURNING is needed: the fast executemany path of both drivers.
+        Below the ORM (`edc.db.bulk`: COPY on PostgreSQL, executemany on SQLite) with ids
+        reserved first, so neither table needs RETURNING; every job of one call shares one
+        `created_at`, and its audit entries are chained in the same order.
         """
         if not drafts:
             return []
-        ids = self._reserve_ids(len(drafts))
-        uuids = [new_uuid() for _ in drafts]
-        now = utc_now()
-        rows = [
-            {
-                "id": job_id,
-                "uuid": job_uuid,
-                "created_at": now,
-                "updated_at": now,
-                "url": draft.url,
-                "when": draft.when,
-                "direction": draft.direction,
-                "mode": draft.mode,
-                "status": JobStatus.PENDING,
-                "source": "wayback",
-                "options": draft.options,
-                "attempts": 0,
-            }
-            for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True)
-        ]
-        self.session.execute(insert(table_of(Job)), rows)
-        self.audit.append_many(
-            AuditDraft(
-                AuditAction.CREATE,
-                TARGET,
-                _created(draft.url, draft.when, draft.direction, draft.mode),
-                target_id=job_uuid,
-                job_id=job_id,
-                job_uuid=job_uuid,
-                details=_creation_details(draft),
-            )
-            for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True)
-        )
+        self.session.flush()  # objects added through the ORM go first
+        writer = BulkWriter(self.session)
+        ids = self._reserve_ids(len(drafts), writer)
+        uuids = new_uuids(len(drafts))
+        stored_now = writer.time(utc_now())
+        dump = writer.json
+        pending = JobStatus.PENDING.value
+        create = AuditAction.CREATE.value
+        rows: list[tuple[Any, ...]] = []
+        entries: list[EntryFields] = []
+        for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True):
+            url, when, direction, mode = draft.url, draft.when, draft.direction, draft.mode
+            rows.append(
+                (job_id, job_uuid, stored_now, stored_now, url, when, direction, mode, pending,
+                 SOURCE, dump(draft.options), 0)
+            )  # fmt: skip
+            entries.append(
+                EntryFields(
+                    create, TARGET, _created(url, when, direction, mode), job_uuid, job_id,
+                    job_uuid, _creation_details(draft),
+                )
+            )  # fmt: skip
+        writer.insert("jobs", JOB_COLUMNS, rows)
+        self.audit.append_fields(entries)
         return list(zip(ids, uuids, strict=True))
 
-    def _reserve_ids(self, count: int) -> list[int]:
-        if self.session.get_bind().dialect.name == "postgresql":
-            statement = text(
-                "SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, :n)"
-            )
-            return [int(value) for value in self.session.scalars(statement, {"n": count})]
-        start = int(self.session.scalar(select(func.coalesce(func.max(Job.id), 0))) or 0) + 1
+    def _reserve_ids(self, count: int, writer: BulkWriter) -> list[int]:
+        """`count` unused job ids: PostgreSQL's sequence; on SQLite the write lock taken at BEGIN
+        makes max + 1 safe."""
+        if writer.postgresql:
+            sequence = self.session.info.get(_SEQUENCE_KEY)
+            if sequence is None:
+                ((sequence,),) = writer.rows("SELECT pg_get_serial_sequence('jobs', 'id')", ())
+                self.session.info[_SEQUENCE_KEY] = sequence
+            statement = "SELECT nextval(%s::regclass) FROM generate_series(1, %s)"
+            return [int(row[0]) for row in writer.rows(statement, (sequence, count))]
+        ((last,),) = writer.rows("SELECT coalesce(max(id), 0) FROM jobs", ())
+        start = int(last) + 1
         return list(range(start, start + count))
 
     def existing_keys(self, keys: Iterable[JobKey]) -> set[JobKey]:
-        """Which of these (url, when, direction, mode) already exist as jobs."""
+        """Which of these (url, when, direction, mode) already exist as jobs.
+
+        One parameter whatever the number of keys (the urls as one array, or one JSON text on
+        SQLite), through the indexed url; the rest of the key is compared here.
+        """
         wanted = set(keys)
         if not wanted:
             return set()
-        pairs = {(key.url, key.when) for key in wanted}
-        statement = select(Job.url, Job.when, Job.direction, Job.mode).where(
-            tuple_(Job.url, Job.when).in_(pairs)
-        )
-        found = {JobKey(*row) for row in self.session.execute(statement)}
-        return found & wanted
+        writer = BulkWriter(self.session)
+        urls = sorted({key.url for key in wanted})
+        columns = 'SELECT url, "when", direction, mode FROM jobs'
+        if writer.postgresql:
+            found = writer.rows(f"{columns} WHERE url = ANY(%s)", (urls,))
+        else:
+            statement = f"{columns} WHERE url IN (SELECT value FROM json_each(?))"
+            found = writer.rows(statement, (json.dumps(urls),))
+        return {JobKey(*row) for row in found} & wanted
 
     def get_by_id(self, job_id: int) -> Job | None:
         """Get job by internal ID."""

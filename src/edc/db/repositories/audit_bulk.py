@@ -1,0 +1,73 @@
+"""Audit-log rows for bulk appends: chained and hashed exactly as `AuditLogRepository.append`
+links one entry, in the stored form `edc.db.bulk.BulkWriter` inserts.
+
+Every entry of one call shares one `created_at` (one clock read, one formatted time); each gets
+its own uuid7, in order, and names its predecessor's hash.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from edc.db.bulk import BulkWriter
+from edc.db.ids import new_uuids
+from edc.integrity.chain import ChainEntry
+
+AUDIT_COLUMNS = (
+    "uuid", "created_at", "updated_at", "job_id", "job_uuid", "action", "actor", "target_type",
+    "target_id", "description", "details", "ip_address", "user_agent", "previous_hash",
+    "entry_hash",
+)  # fmt: skip
+
+
+class EntryFields(NamedTuple):
+    """What one bulk entry says; time, actor, uuid and the chain links are added when chained."""
+
+    action: str
+    target_type: str
+    description: str
+    target_id: str | None
+    job_id: int | None
+    job_uuid: str | None
+    details: dict[str, Any]
+
+
+class Actor(NamedTuple):
+    """Who is acting, as recorded on every entry of a bulk append."""
+
+    actor: str
+    ip_address: str | None
+    user_agent: str | None
+
+
+def chain_rows(
+    entries: Iterable[EntryFields],
+    tip: str | None,
+    actor: Actor,
+    now: datetime,
+    writer: BulkWriter,
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """The rows (AUDIT_COLUMNS order) of `entries` chained after `tip`, and the new tip."""
+    items = entries if isinstance(entries, list) else list(entries)
+    uuids = new_uuids(len(items))
+    stored_now = writer.time(now)
+    dump = writer.json
+    name, ip_address, user_agent = actor
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for entry_uuid, (action, target_type, description, target_id, job_id, job_uuid, details) in zip(
+        uuids, items, strict=True
+    ):
+        entry = ChainEntry(
+            entry_uuid, now, action, name, target_type, target_id, description, details,
+            ip_address, user_agent, job_uuid, tip,
+        )  # fmt: skip
+        previous, tip = tip, entry.compute_hash()
+        append(
+            (
+                entry_uuid, stored_now, stored_now, job_id, entry.job_uuid, entry.action, name,
+                target_type,
+                target_id, description, dump(details), ip_address, user_agent, previous, tip,
+            )
+        )  # fmt: skip
+    return rows, tip
