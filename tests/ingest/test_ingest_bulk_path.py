@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 
 from cli_support import run_edc
 from edc.db import DatabaseEngine
+from edc.db.bulk import BulkWriter
 from edc.db.models import AuditAction, AuditLog, Job, JobStatus
 from edc.db.repositories import AuditDraft, AuditLogRepository, JobRepository
 from edc.ingest.importer import import_file
@@ -111,6 +112,21 @@ def test_sqlite_stored_text_is_the_orm_form(sqlite_database_url: str, tmp_path: 
         assert SQLITE_TIME.fullmatch(created_at)
         assert action == "create"
         assert details == json.dumps(json.loads(details))
+
+
+def test_sqlite_times_are_stored_with_six_fraction_digits(sqlite_database_url: str) -> None:
+    from edc.config import DatabaseConfig
+
+    db = DatabaseEngine(DatabaseConfig(url=sqlite_database_url))
+    try:
+        with db.session(read_only=True) as s:
+            writer = BulkWriter(s)
+            assert writer.time(datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+                "2020-01-02 03:04:05.000000"
+            )
+            assert writer.json({"a": "é"}) == json.dumps({"a": "é"})
+    finally:
+        db.dispose()
 
 
 def test_duplicates_across_batches_on_an_empty_database(db: DatabaseEngine, tmp_path: Path) -> None:

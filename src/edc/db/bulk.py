@@ -30,7 +30,7 @@ class BulkWriter:
         self.dialect = connection.dialect
         self.postgresql = self.dialect.name == "postgresql"
         self._dbapi: Any = connection.connection.driver_connection
-        time_processor = UTCDateTime().bind_processor(self.dialect)
+        time_processor = UTCDateTime().dialect_impl(self.dialect).bind_processor(self.dialect)
         assert time_processor is not None
         self._time: Callable[[datetime], Any] = time_processor
         json_impl = json_type().dialect_impl(self.dialect)
