@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -22,24 +23,20 @@ from edc.db.types import UTCDateTime, json_type
 Row = Sequence[Any]
 
 
-class BulkWriter:
-    """Writes many rows of one table at a time through the session's DBAPI connection."""
+class StoredForms:
+    """How one dialect stores times and JSON, so bulk rows equal what the ORM writes."""
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()
-        self.dialect = connection.dialect
-        self.postgresql = self.dialect.name == "postgresql"
-        self._dbapi: Any = connection.connection.driver_connection
-        time_processor = UTCDateTime().dialect_impl(self.dialect).bind_processor(self.dialect)
+    def __init__(self, dialect: Dialect) -> None:
+        self.postgresql = dialect.name == "postgresql"
+        time_processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         assert time_processor is not None
         self._time: Callable[[datetime], Any] = time_processor
-        json_impl = json_type().dialect_impl(self.dialect)
-        processor = json_impl.bind_processor(self.dialect)
         if self.postgresql:
             # COPY takes JSON text; the server parses it into JSONB exactly as an INSERT would.
-            serializer = getattr(self.dialect, "_json_serializer", None)
+            serializer = getattr(dialect, "_json_serializer", None)
             self._json: Callable[[Any], Any] = serializer or json.dumps
         else:
+            processor = json_type().dialect_impl(dialect).bind_processor(dialect)
             assert processor is not None
             self._json = processor
 
@@ -50,6 +47,19 @@ class BulkWriter:
     def json(self, value: Any) -> Any:
         """A JSON column value in the form this database stores."""
         return self._json(value)
+
+
+class BulkWriter:
+    """Writes many rows of one table at a time through the session's DBAPI connection."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect
+        self.forms = StoredForms(self.dialect)
+        self.postgresql = self.forms.postgresql
+        self.time = self.forms.time
+        self.json = self.forms.json
+        self._dbapi: Any = connection.connection.driver_connection
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> None:
         """Insert `rows` (values in `columns` order, stored forms) into `table`."""

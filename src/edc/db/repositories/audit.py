@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 from edc.db.bulk import BulkWriter
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
-from edc.db.repositories.audit_bulk import AUDIT_COLUMNS, Actor, EntryFields, chain_rows
+from edc.db.repositories.audit_bulk import (
+    AUDIT_COLUMNS,
+    PREVIOUS_HASH,
+    Actor,
+    EntryFields,
+    chain_rows,
+)
 from edc.db.types import utc_now
 from edc.errors import IntegrityFailureError
 from edc.integrity.chain import (
@@ -144,14 +150,35 @@ class AuditLogRepository:
         if not entries:
             return 0
         self.session.flush()  # entries added through the ORM go first, keeping id order
-        tip = self._chain_tip()
         writer = BulkWriter(self.session)
         context = self.context
         actor = Actor(context.actor, context.ip_address, context.user_agent)
-        rows, tip = chain_rows(entries, tip, actor, utc_now(), writer)
+        rows, tip = chain_rows(entries, self._chain_tip(), actor, utc_now(), writer.forms)
+        return self.append_rows(rows, tip, writer)
+
+    def append_rows(self, rows: list[tuple[Any, ...]], tip: str | None, writer: BulkWriter) -> int:
+        """Insert rows made by `chain_rows` from the current tip; `tip` is their last hash.
+
+        Refuses (IntegrityFailureError, nothing written) rows chained from another tip, so a
+        bulk path that prepared its rows ahead can never fork the chain.
+        """
+        if not rows:
+            return 0
+        self.session.flush()
+        current = self._chain_tip()
+        if rows[0][PREVIOUS_HASH] != current:
+            raise IntegrityFailureError(
+                "bulk audit entries were chained from another tip than the chain's; "
+                "nothing was written"
+            )
         writer.insert("audit_logs", AUDIT_COLUMNS, rows)
         self.session.info[_TIP_KEY] = tip
         return len(rows)
+
+    def chain_tip(self) -> str | None:
+        """The chain's last hash, under the chain lock held until this transaction ends."""
+        self.session.flush()
+        return self._chain_tip()
 
     def _chain_tip(self) -> str | None:
         """The last entry's hash, read under the chain lock once per transaction."""

@@ -9,15 +9,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from edc.db.bulk import BulkWriter
+from edc.db.bulk import StoredForms
 from edc.db.ids import new_uuids
 from edc.integrity.chain import ChainEntry
 
 AUDIT_COLUMNS = (
-    "uuid", "created_at", "updated_at", "job_id", "job_uuid", "action", "actor", "target_type",
+    "uuid", "created_at", "updated_at", "job_uuid", "action", "actor", "target_type",
     "target_id", "description", "details", "ip_address", "user_agent", "previous_hash",
-    "entry_hash",
+    "entry_hash", "job_id",
 )  # fmt: skip
+"""Column order of the rows `chain_rows` makes: `job_id` last, so it can be filled in later."""
+PREVIOUS_HASH = AUDIT_COLUMNS.index("previous_hash")
 
 
 class EntryFields(NamedTuple):
@@ -45,13 +47,13 @@ def chain_rows(
     tip: str | None,
     actor: Actor,
     now: datetime,
-    writer: BulkWriter,
+    forms: StoredForms,
 ) -> tuple[list[tuple[Any, ...]], str | None]:
     """The rows (AUDIT_COLUMNS order) of `entries` chained after `tip`, and the new tip."""
     items = entries if isinstance(entries, list) else list(entries)
     uuids = new_uuids(len(items))
-    stored_now = writer.time(now)
-    dump = writer.json
+    stored_now = forms.time(now)
+    dump = forms.json
     name, ip_address, user_agent = actor
     rows: list[tuple[Any, ...]] = []
     append = rows.append
@@ -65,9 +67,14 @@ def chain_rows(
         previous, tip = tip, entry.compute_hash()
         append(
             (
-                entry_uuid, stored_now, stored_now, job_id, entry.job_uuid, entry.action, name,
-                target_type,
-                target_id, description, dump(details), ip_address, user_agent, previous, tip,
+                entry_uuid, stored_now, stored_now, entry.job_uuid, entry.action, name,
+                target_type, target_id, description, dump(details), ip_address, user_agent,
+                previous, tip, job_id,
             )
         )  # fmt: skip
     return rows, tip
+
+
+def with_ids(rows: list[tuple[Any, ...]], ids: list[int]) -> list[tuple[Any, ...]]:
+    """`rows` with their last value (an id not known when they were made) replaced by `ids`."""
+    return [(*row[:-1], row_id) for row, row_id in zip(rows, ids, strict=True)]

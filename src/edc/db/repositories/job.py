@@ -14,20 +14,21 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from edc.db.bulk import BulkWriter
+from edc.db.bulk import BulkWriter, StoredForms
 from edc.db.ids import new_uuids
 from edc.db.models import AuditAction, Job, JobStatus
 from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
-from edc.db.repositories.audit_bulk import EntryFields
+from edc.db.repositories.audit_bulk import Actor, EntryFields, chain_rows, with_ids
 from edc.db.types import utc_now
 from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
 
 TARGET = "job"
 SOURCE = "wayback"
 JOB_COLUMNS = (
-    "id", "uuid", "created_at", "updated_at", "url", "when", "direction", "mode", "status",
-    "source", "options", "attempts",
+    "uuid", "created_at", "updated_at", "url", "when", "direction", "mode", "status", "source",
+    "options", "attempts", "id",
 )  # fmt: skip
+"""Column order of the rows `creation_rows` makes: `id` last, filled in when written."""
 _SEQUENCE_KEY = "edc_jobs_id_sequence"
 
 
@@ -114,30 +115,22 @@ class JobRepository:
         if not drafts:
             return []
         self.session.flush()  # objects added through the ORM go first
+        forms = BulkWriter(self.session).forms
+        context = self.audit.context
+        actor = Actor(context.actor, context.ip_address, context.user_agent)
+        prepared = creation_rows(drafts, forms, actor, self.audit.chain_tip())
+        ids = self.write_creations(prepared)
+        return [(job_id, row[0]) for job_id, row in zip(ids, prepared.jobs, strict=True)]
+
+    def write_creations(self, prepared: "CreationRows") -> list[int]:
+        """Insert jobs and their audit entries made by `creation_rows`; return the jobs' ids."""
+        if not prepared.jobs:
+            return []
         writer = BulkWriter(self.session)
-        ids = self._reserve_ids(len(drafts), writer)
-        uuids = new_uuids(len(drafts))
-        stored_now = writer.time(utc_now())
-        dump = writer.json
-        pending = JobStatus.PENDING.value
-        create = AuditAction.CREATE.value
-        rows: list[tuple[Any, ...]] = []
-        entries: list[EntryFields] = []
-        for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True):
-            url, when, direction, mode = draft.url, draft.when, draft.direction, draft.mode
-            rows.append(
-                (job_id, job_uuid, stored_now, stored_now, url, when, direction, mode, pending,
-                 SOURCE, dump(draft.options), 0)
-            )  # fmt: skip
-            entries.append(
-                EntryFields(
-                    create, TARGET, _created(url, when, direction, mode), job_uuid, job_id,
-                    job_uuid, _creation_details(draft),
-                )
-            )  # fmt: skip
-        writer.insert("jobs", JOB_COLUMNS, rows)
-        self.audit.append_fields(entries)
-        return list(zip(ids, uuids, strict=True))
+        ids = self._reserve_ids(len(prepared.jobs), writer)
+        writer.insert("jobs", JOB_COLUMNS, with_ids(prepared.jobs, ids))
+        self.audit.append_rows(with_ids(prepared.audits, ids), prepared.tip, writer)
+        return ids
 
     def _reserve_ids(self, count: int, writer: BulkWriter) -> list[int]:
         """`count` unused job ids: PostgreSQL's sequence; on SQLite the write lock taken at BEGIN
@@ -503,3 +496,42 @@ def _creation_details(draft: JobDraft) -> dict[str, Any]:
     if draft.line is not None:
         details["source_line"] = draft.line
     return details
+
+
+class CreationRows(NamedTuple):
+    """Jobs (JOB_COLUMNS, id None) and their chained creation entries (job_id None), ready."""
+
+    jobs: list[tuple[Any, ...]]
+    audits: list[tuple[Any, ...]]
+    tip: str | None
+
+
+def creation_rows(
+    drafts: Sequence[JobDraft], forms: StoredForms, actor: Actor, tip: str | None
+) -> CreationRows:
+    """The rows `create_many` writes for `drafts`, chained after `tip`; no database needed.
+
+    Every job shares one `created_at`; each gets a uuid7 in order and a creation entry like
+    `create` makes (same description and details).
+    """
+    now = utc_now()
+    stored_now = forms.time(now)
+    dump = forms.json
+    pending = JobStatus.PENDING.value
+    create = AuditAction.CREATE.value
+    jobs: list[tuple[Any, ...]] = []
+    entries: list[EntryFields] = []
+    for job_uuid, draft in zip(new_uuids(len(drafts)), drafts, strict=True):
+        url, when, direction, mode = draft.url, draft.when, draft.direction, draft.mode
+        jobs.append(
+            (job_uuid, stored_now, stored_now, url, when, direction, mode, pending, SOURCE,
+             dump(draft.options), 0, None)
+        )  # fmt: skip
+        entries.append(
+            EntryFields(
+                create, TARGET, _created(url, when, direction, mode), job_uuid, None, job_uuid,
+                _creation_details(draft),
+            )
+        )  # fmt: skip
+    audits, tip = chain_rows(entries, tip, actor, now, forms)
+    return CreationRows(jobs, audits, tip)
