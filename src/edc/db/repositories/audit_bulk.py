@@ -32,6 +32,8 @@ class EntryFields(NamedTuple):
     job_id: int | None
     job_uuid: str | None
     details: dict[str, Any]
+    stored_details: Any = None
+    """`details` already in stored form (BulkWriter.json's result), if the caller has it."""
 
 
 class Actor(NamedTuple):
@@ -57,9 +59,8 @@ def chain_rows(
     name, ip_address, user_agent = actor
     rows: list[tuple[Any, ...]] = []
     append = rows.append
-    for entry_uuid, (action, target_type, description, target_id, job_id, job_uuid, details) in zip(
-        uuids, items, strict=True
-    ):
+    for entry_uuid, fields in zip(uuids, items, strict=True):
+        action, target_type, description, target_id, job_id, job_uuid, details, stored = fields
         entry = ChainEntry(
             entry_uuid, now, action, name, target_type, target_id, description, details,
             ip_address, user_agent, job_uuid, tip,
@@ -68,7 +69,8 @@ def chain_rows(
         append(
             (
                 entry_uuid, stored_now, stored_now, entry.job_uuid, entry.action, name,
-                target_type, target_id, description, dump(details), ip_address, user_agent,
+                target_type, target_id, description, dump(details) if stored is None else stored,
+                ip_address, user_agent,
                 previous, tip, job_id,
             )
         )  # fmt: skip

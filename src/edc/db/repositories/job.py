@@ -9,7 +9,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from json.encoder import encode_basestring_ascii as _ascii
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Select, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
@@ -55,6 +56,23 @@ class JobDraft:
     @property
     def key(self) -> JobKey:
         return JobKey(self.url, self.when, self.direction, self.mode)
+
+
+class DraftLike(Protocol):
+    """What bulk creation reads from a request: a JobDraft, or the importer's CaptureRequest."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def when(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+    @property
+    def line(self) -> int | None: ...
 
 
 # Literal predicates, so PostgreSQL can match the partial indexes they mirror.
@@ -485,7 +503,7 @@ def _created(url: str, when: str, direction: str, mode: str) -> str:
     return f"job created for {url} at {when} ({direction}, {mode})"
 
 
-def _creation_details(draft: JobDraft) -> dict[str, Any]:
+def _creation_details(draft: DraftLike) -> dict[str, Any]:
     """The details of a job-creation audit entry: the request, and its CSV line if any."""
     details: dict[str, Any] = {
         "url": draft.url,
@@ -498,6 +516,15 @@ def _creation_details(draft: JobDraft) -> dict[str, Any]:
     return details
 
 
+def _creation_details_json(url: str, when: str, direction: str, mode: str, line: int | None) -> str:
+    """`json.dumps(_creation_details(...))`, byte for byte, without building it generically."""
+    text = (
+        f'{{"url": {_ascii(url)}, "when": {_ascii(when)}, '
+        f'"direction": {_ascii(direction)}, "mode": {_ascii(mode)}'
+    )
+    return text + "}" if line is None else f'{text}, "source_line": {int(line)}}}'
+
+
 class CreationRows(NamedTuple):
     """Jobs (JOB_COLUMNS, id None) and their chained creation entries (job_id None), ready."""
 
@@ -507,7 +534,7 @@ class CreationRows(NamedTuple):
 
 
 def creation_rows(
-    drafts: Sequence[JobDraft], forms: StoredForms, actor: Actor, tip: str | None
+    drafts: Sequence[DraftLike], forms: StoredForms, actor: Actor, tip: str | None
 ) -> CreationRows:
     """The rows `create_many` writes for `drafts`, chained after `tip`; no database needed.
 
@@ -519,6 +546,7 @@ def creation_rows(
     dump = forms.json
     pending = JobStatus.PENDING.value
     create = AuditAction.CREATE.value
+    plain = forms.plain_json
     jobs: list[tuple[Any, ...]] = []
     entries: list[EntryFields] = []
     for job_uuid, draft in zip(new_uuids(len(drafts)), drafts, strict=True):
@@ -531,6 +559,7 @@ def creation_rows(
             EntryFields(
                 create, TARGET, _created(url, when, direction, mode), job_uuid, None, job_uuid,
                 _creation_details(draft),
+                _creation_details_json(url, when, direction, mode, draft.line) if plain else None,
             )
         )  # fmt: skip
     audits, tip = chain_rows(entries, tip, actor, now, forms)
