@@ -12,6 +12,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from cli_support import run_edc
@@ -19,6 +22,14 @@ from edc.db import DatabaseEngine
 from edc.db.bulk import BulkWriter
 from edc.db.models import AuditAction, AuditLog, Job, JobStatus
 from edc.db.repositories import AuditDraft, AuditLogRepository, JobRepository
+from edc.db.repositories.audit_bulk import Actor
+from edc.db.repositories.job import (
+    JobDraft,
+    _creation_details,
+    _creation_details_json,
+    creation_rows,
+)
+from edc.errors import IntegrityFailureError
 from edc.ingest.importer import import_file
 from edc.integrity.chain import ChainEntry
 
@@ -176,3 +187,31 @@ def test_append_many_chains_like_append(db: DatabaseEngine) -> None:
         assert entry.entry_hash == rebuilt.compute_hash()
         previous = entry.entry_hash
     assert [e.details.get("n") for e in entries] == [0, 1, 2, 3, None]
+
+
+@given(st.text(), st.text(), st.text(), st.text(), st.none() | st.integers(0, 2**40))
+def test_creation_details_text_is_json_dumps(
+    url: str, when: str, direction: str, mode: str, line: int | None
+) -> None:
+    draft = JobDraft(url, when, direction, mode, line=line)
+    expected = json.dumps(_creation_details(draft))
+    assert _creation_details_json(url, when, direction, mode, line) == expected
+
+
+def test_rows_prepared_from_a_stale_tip_or_id_are_refused(db: DatabaseEngine) -> None:
+    with db.session() as s:
+        jobs = JobRepository(s)
+        forms = BulkWriter(s).forms
+        actor = Actor("system", None, None)
+        stale = creation_rows([JobDraft("https://a.example/", "2020")], forms, actor, None)
+        jobs.create("https://b.example/", "20200101000000")
+        with pytest.raises(IntegrityFailureError, match="another tip"):
+            jobs.write_creations(stale)
+    with db.session() as s:
+        jobs = JobRepository(s)
+        tip = jobs.audit.chain_tip()
+        numbered = creation_rows([JobDraft("https://c.example/", "2020")], forms, actor, tip, 99)
+        with pytest.raises(IntegrityFailureError, match="numbered from 99"):
+            jobs.write_creations(numbered)
+    with db.session(read_only=True) as s:
+        assert [j.url for j in s.scalars(select(Job))] == ["https://b.example/"]

@@ -74,6 +74,7 @@ def import_file(
     with db.session(read_only=dry_run) as session:
         jobs = JobRepository(session, context)
         seen = None if allow_duplicates else _fresh_start(session, dry_run)
+        writer = BulkWriter(session)
         plan = Plan(
             file_path,
             batch_size,
@@ -81,9 +82,10 @@ def import_file(
             allow_duplicates,
             dry_run,
             seen,
-            BulkWriter(session).forms,
+            writer.forms,
             Actor(context.actor, context.ip_address, context.user_agent),
             None if dry_run else jobs.audit.chain_tip(),
+            None if dry_run or writer.postgresql else jobs.next_id(),
         )
         if in_worker is None:
             in_worker = not dry_run and worker.available() and _size(file_path) >= WORKER_MIN_BYTES

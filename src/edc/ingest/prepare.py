@@ -71,6 +71,8 @@ class Plan:
     forms: StoredForms
     actor: Actor
     tip: str | None
+    first_id: int | None = None
+    """The next job id, if it is known ahead (SQLite under this import's write lock)."""
 
 
 def prepare(
@@ -83,15 +85,17 @@ def prepare(
     including the rows written for the batches produced before.
     """
     tap = _ReadTap(on_progress)
-    tip = plan.tip
+    tip, next_id = plan.tip, plan.first_id
     for batch in _batches(read_requests(plan.path, on_bytes=tap), report, plan.batch_size):
         if report.error_count and not plan.skip_invalid:
             continue
         drafts = batch if plan.allow_duplicates else _new_only(check, batch, report, plan.seen)
         report.created += len(drafts)
         if drafts and not plan.dry_run:
-            rows = creation_rows(drafts, plan.forms, plan.actor, tip)
+            rows = creation_rows(drafts, plan.forms, plan.actor, tip, next_id)
             tip = rows.tip
+            if next_id is not None:
+                next_id += len(drafts)
             yield rows
     report.size, report.sha256 = tap.size, tap.sha256.hexdigest()
 

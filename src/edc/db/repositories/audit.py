@@ -164,16 +164,19 @@ class AuditLogRepository:
         """
         if not rows:
             return 0
-        self.session.flush()
-        current = self._chain_tip()
-        if rows[0][PREVIOUS_HASH] != current:
+        self.require_tip(rows[0][PREVIOUS_HASH])
+        writer.insert("audit_logs", AUDIT_COLUMNS, rows)
+        self.session.info[_TIP_KEY] = tip
+        return len(rows)
+
+    def require_tip(self, previous_hash: str | None) -> None:
+        """IntegrityFailureError unless `previous_hash` is the chain's tip now (appending
+        entries chained from it cannot fork the chain)."""
+        if previous_hash != self.chain_tip():
             raise IntegrityFailureError(
                 "bulk audit entries were chained from another tip than the chain's; "
                 "nothing was written"
             )
-        writer.insert("audit_logs", AUDIT_COLUMNS, rows)
-        self.session.info[_TIP_KEY] = tip
-        return len(rows)
 
     def chain_tip(self) -> str | None:
         """The chain's last hash, under the chain lock held until this transaction ends."""

@@ -19,9 +19,20 @@ from edc.db.bulk import BulkWriter, StoredForms
 from edc.db.ids import new_uuids
 from edc.db.models import AuditAction, Job, JobStatus
 from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
-from edc.db.repositories.audit_bulk import Actor, EntryFields, chain_rows, with_ids
+from edc.db.repositories.audit_bulk import (
+    PREVIOUS_HASH,
+    Actor,
+    EntryFields,
+    chain_rows,
+    with_ids,
+)
 from edc.db.types import utc_now
-from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
+from edc.errors import (
+    IntegrityFailureError,
+    InvalidTransitionError,
+    LeaseLostError,
+    NotFoundError,
+)
 
 TARGET = "job"
 SOURCE = "wayback"
@@ -141,14 +152,37 @@ class JobRepository:
         return [(job_id, row[0]) for job_id, row in zip(ids, prepared.jobs, strict=True)]
 
     def write_creations(self, prepared: "CreationRows") -> list[int]:
-        """Insert jobs and their audit entries made by `creation_rows`; return the jobs' ids."""
+        """Insert jobs and their audit entries made by `creation_rows`; return the jobs' ids.
+
+        Rows made without ids get them reserved here; rows numbered ahead (`first_id`, SQLite
+        only, where this transaction's write lock makes max + 1 the next id) are checked to
+        start exactly there.
+        """
         if not prepared.jobs:
             return []
+        self.audit.require_tip(prepared.audits[0][PREVIOUS_HASH])  # before any row is written
         writer = BulkWriter(self.session)
-        ids = self._reserve_ids(len(prepared.jobs), writer)
-        writer.insert("jobs", JOB_COLUMNS, with_ids(prepared.jobs, ids))
-        self.audit.append_rows(with_ids(prepared.audits, ids), prepared.tip, writer)
+        count = len(prepared.jobs)
+        first = prepared.jobs[0][-1]
+        if first is None:
+            ids = self._reserve_ids(count, writer)
+            jobs, audits = with_ids(prepared.jobs, ids), with_ids(prepared.audits, ids)
+        else:
+            ids = list(range(first, first + count))
+            if writer.postgresql or self._reserve_ids(1, writer) != [first]:
+                raise IntegrityFailureError(f"jobs numbered from {first} cannot be written here")
+            jobs, audits = prepared.jobs, prepared.audits
+        writer.insert("jobs", JOB_COLUMNS, jobs)
+        self.audit.append_rows(audits, prepared.tip, writer)
         return ids
+
+    def next_id(self) -> int:
+        """The id the next job will get on SQLite (max + 1: stable while this write
+        transaction holds the database's write lock)."""
+        writer = BulkWriter(self.session)
+        if writer.postgresql:
+            raise ValueError("PostgreSQL ids come from a sequence; reserve them instead")
+        return self._reserve_ids(1, writer)[0]
 
     def _reserve_ids(self, count: int, writer: BulkWriter) -> list[int]:
         """`count` unused job ids: PostgreSQL's sequence; on SQLite the write lock taken at BEGIN
@@ -534,9 +568,15 @@ class CreationRows(NamedTuple):
 
 
 def creation_rows(
-    drafts: Sequence[DraftLike], forms: StoredForms, actor: Actor, tip: str | None
+    drafts: Sequence[DraftLike],
+    forms: StoredForms,
+    actor: Actor,
+    tip: str | None,
+    first_id: int | None = None,
 ) -> CreationRows:
     """The rows `create_many` writes for `drafts`, chained after `tip`; no database needed.
+
+    Jobs are numbered from `first_id` if given, else their ids are left None.
 
     Every job shares one `created_at`; each gets a uuid7 in order and a creation entry like
     `create` makes (same description and details).
@@ -549,15 +589,19 @@ def creation_rows(
     plain = forms.plain_json
     jobs: list[tuple[Any, ...]] = []
     entries: list[EntryFields] = []
-    for job_uuid, draft in zip(new_uuids(len(drafts)), drafts, strict=True):
+    count = len(drafts)
+    ids: list[int | None] = (
+        [None] * count if first_id is None else list(range(first_id, first_id + count))
+    )
+    for job_uuid, draft, job_id in zip(new_uuids(count), drafts, ids, strict=True):
         url, when, direction, mode = draft.url, draft.when, draft.direction, draft.mode
         jobs.append(
             (job_uuid, stored_now, stored_now, url, when, direction, mode, pending, SOURCE,
-             dump(draft.options), 0, None)
+             dump(draft.options), 0, job_id)
         )  # fmt: skip
         entries.append(
             EntryFields(
-                create, TARGET, _created(url, when, direction, mode), job_uuid, None, job_uuid,
+                create, TARGET, _created(url, when, direction, mode), job_uuid, job_id, job_uuid,
                 _creation_details(draft),
                 _creation_details_json(url, when, direction, mode, draft.line) if plain else None,
             )
