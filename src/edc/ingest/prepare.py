@@ -66,8 +66,8 @@ class Plan:
     skip_invalid: bool
     allow_duplicates: bool
     dry_run: bool
-    seen: SeenKeys[Key] | None
-    """This import's own keys when `jobs` was empty at the start; None: check every batch."""
+    fresh: bool
+    """`jobs` was empty at the start: only keys this import may have taken are looked up."""
     forms: StoredForms
     actor: Actor
     tip: str | None
@@ -86,10 +86,11 @@ def prepare(
     """
     tap = _ReadTap(on_progress)
     tip, next_id = plan.tip, plan.first_id
+    seen = SeenKeys[Key]() if plan.fresh else None  # made here: in the worker, not copied
     for batch in _batches(read_requests(plan.path, on_bytes=tap), report, plan.batch_size):
         if report.error_count and not plan.skip_invalid:
             continue
-        drafts = batch if plan.allow_duplicates else _new_only(check, batch, report, plan.seen)
+        drafts = batch if plan.allow_duplicates else _new_only(check, batch, report, seen)
         report.created += len(drafts)
         if drafts and not plan.dry_run:
             rows = creation_rows(drafts, plan.forms, plan.actor, tip, next_id)
@@ -97,6 +98,7 @@ def prepare(
             if next_id is not None:
                 next_id += len(drafts)
             yield rows
+            del rows, drafts  # hold one batch at a time, not two
     report.size, report.sha256 = tap.size, tap.sha256.hexdigest()
 
 

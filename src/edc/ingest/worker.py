@@ -62,6 +62,7 @@ def prepare_in_worker(
                 on_progress(read)
             if kind == "rows":
                 yield value
+                del value  # written: free it before the next batch arrives
             elif kind == "check":
                 here.send(check(value))
             elif kind == "done":
@@ -93,6 +94,7 @@ def _work(plan: Plan, report: ImportReport, pipe: Connection) -> None:
     try:
         for rows in prepare(plan, report, check, progress):
             pipe.send(("rows", rows, read[0]))
+            del rows  # sent: free it before the next batch is made
         pipe.send(("done", report, read[0]))
     except BaseException as exc:
         code = 1
