@@ -28,3 +28,7 @@ class CsvFormatError(InputError):
         self.line = line
         self.reason = reason
         super().__init__(f"{self.path}, line {line}: {reason}")
+
+    def __reduce__(self) -> tuple[type["CsvFormatError"], tuple[str, int, str]]:
+        """Picklable (the import's preparing process sends it to the writing one)."""
+        return (type(self), (self.path, self.line, self.reason))

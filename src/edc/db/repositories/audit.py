@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Connection, event, func, insert, select, text
+from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from edc.db.bulk import BulkWriter
 from edc.db.ids import new_uuid
 from edc.db.models import AuditAction, AuditLog, Job
-from edc.db.models.base import table_of
+from edc.db.repositories.audit_bulk import (
+    AUDIT_COLUMNS,
+    PREVIOUS_HASH,
+    Actor,
+    EntryFields,
+    chain_rows,
+)
 from edc.db.repositories.audit_queue import AppendedEntry, queue_entry, write_queued
 from edc.db.repositories.audit_read import read_stored
 from edc.db.sealing import read_tip, seal_locked
@@ -117,52 +124,62 @@ class AuditLogRepository:
         return appended
 
     def append_many(self, drafts: Iterable[AuditDraft]) -> int:
-        """Append many entries with one multi-row INSERT, in order, linked like `append`.
+        """Append many entries in order, linked and hashed exactly like `append`, in one go.
 
-        For bulk paths (imports): the hashing is the same, only the ORM is skipped.
+        For bulk paths: the rows go in through `edc.db.bulk` (COPY on PostgreSQL, executemany
+        on SQLite), below the ORM; every entry of one call shares one `created_at`.
         """
+        entries = [
+            EntryFields(
+                draft.action.value,
+                draft.target_type,
+                draft.description,
+                draft.target_id,
+                draft.job_id,
+                draft.job_uuid,
+                draft.details or {},
+            )
+            for draft in drafts
+        ]
+        return self.append_fields(entries)
+
+    def append_fields(self, entries: list[EntryFields]) -> int:
+        """`append_many` for callers that already hold the plain fields (no AuditDraft each)."""
+        if not entries:
+            return 0
         self.session.flush()  # entries added through the ORM go first, keeping id order
-        tip = self._chain_tip()
-        rows: list[dict[str, Any]] = []
-        for draft in drafts:
-            entry = ChainEntry(
-                uuid=new_uuid(),
-                created_at=utc_now(),
-                action=draft.action.value,
-                actor=self.context.actor,
-                target_type=draft.target_type,
-                target_id=draft.target_id,
-                description=draft.description,
-                details=draft.details or {},
-                ip_address=self.context.ip_address,
-                user_agent=self.context.user_agent,
-                job_uuid=draft.job_uuid,
-                previous_hash=tip,
-            )
-            tip = entry.compute_hash()
-            rows.append(
-                {
-                    "uuid": entry.uuid,
-                    "created_at": entry.created_at,
-                    "updated_at": entry.created_at,
-                    "job_id": draft.job_id,
-                    "job_uuid": entry.job_uuid,
-                    "action": draft.action,
-                    "actor": entry.actor,
-                    "target_type": entry.target_type,
-                    "target_id": entry.target_id,
-                    "description": entry.description,
-                    "details": entry.details,
-                    "ip_address": entry.ip_address,
-                    "user_agent": entry.user_agent,
-                    "previous_hash": entry.previous_hash,
-                    "entry_hash": tip,
-                }
-            )
-        if rows:
-            self.session.execute(insert(table_of(AuditLog)), rows)
-            self.session.info[_TIP_KEY] = tip
+        writer = BulkWriter(self.session)
+        context = self.context
+        actor = Actor(context.actor, context.ip_address, context.user_agent)
+        rows, tip = chain_rows(entries, self._chain_tip(), actor, utc_now(), writer.forms)
+        return self.append_rows(rows, tip, writer)
+
+    def append_rows(self, rows: list[tuple[Any, ...]], tip: str | None, writer: BulkWriter) -> int:
+        """Insert rows made by `chain_rows` from the current tip; `tip` is their last hash.
+
+        Refuses (IntegrityFailureError, nothing written) rows chained from another tip, so a
+        bulk path that prepared its rows ahead can never fork the chain.
+        """
+        if not rows:
+            return 0
+        self.require_tip(rows[0][PREVIOUS_HASH])
+        writer.insert("audit_logs", AUDIT_COLUMNS, rows)
+        self.session.info[_TIP_KEY] = tip
         return len(rows)
+
+    def require_tip(self, previous_hash: str | None) -> None:
+        """IntegrityFailureError unless `previous_hash` is the chain's tip now (appending
+        entries chained from it cannot fork the chain)."""
+        if previous_hash != self.chain_tip():
+            raise IntegrityFailureError(
+                "bulk audit entries were chained from another tip than the chain's; "
+                "nothing was written"
+            )
+
+    def chain_tip(self) -> str | None:
+        """The chain's last hash, under the chain lock held until this transaction ends."""
+        self.session.flush()
+        return self._chain_tip()
 
     def _chain_tip(self) -> str | None:
         """The last entry's hash, read under the chain lock once per transaction."""

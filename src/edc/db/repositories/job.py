@@ -7,20 +7,28 @@ transitions (claim, complete, fail) record their audit events as pending events,
 the hash chain later by a seal (`edc.db.sealing`), so workers do not queue for the chain lock.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Select, and_, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import Select, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from edc.db.bulk import BulkWriter, StoredForms
 from edc.db.driver import driver_errors
-from edc.db.ids import new_uuid
+from edc.db.ids import new_uuid, new_uuids
 from edc.db.models import AuditAction, Job, JobStatus
-from edc.db.models.base import table_of
-from edc.db.repositories.audit import SYSTEM, AuditContext, AuditDraft, AuditLogRepository
+from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
+from edc.db.repositories.audit_bulk import (
+    PREVIOUS_HASH,
+    Actor,
+    EntryFields,
+    chain_rows,
+    with_ids,
+)
 from edc.db.repositories.queue_sql import (
     POSTGRESQL_CLAIM,
     POSTGRESQL_CLAIM_PENDING,
@@ -36,9 +44,21 @@ from edc.db.repositories.queue_sql import (
 )
 from edc.db.sealing import note_pending
 from edc.db.types import utc_now
-from edc.errors import InvalidTransitionError, LeaseLostError, NotFoundError
+from edc.errors import (
+    IntegrityFailureError,
+    InvalidTransitionError,
+    LeaseLostError,
+    NotFoundError,
+)
 
 TARGET = "job"
+SOURCE = "wayback"
+JOB_COLUMNS = (
+    "uuid", "created_at", "updated_at", "url", "when", "direction", "mode", "status", "source",
+    "options", "attempts", "id",
+)  # fmt: skip
+"""Column order of the rows `creation_rows` makes: `id` last, filled in when written."""
+_SEQUENCE_KEY = "edc_jobs_id_sequence"
 
 
 class JobKey(NamedTuple):
@@ -64,6 +84,23 @@ class JobDraft:
     @property
     def key(self) -> JobKey:
         return JobKey(self.url, self.when, self.direction, self.mode)
+
+
+class DraftLike(Protocol):
+    """What bulk creation reads from a request: a JobDraft, or the importer's CaptureRequest."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def when(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+    @property
+    def line(self) -> int | None: ...
 
 
 # Literal predicates, so PostgreSQL can match the partial indexes they mirror.
@@ -115,68 +152,87 @@ class JobRepository:
         return job
 
     def create_many(self, drafts: Sequence[JobDraft]) -> list[tuple[int, str]]:
-        """Create many pending jobs with one multi-row INSERT, each audited; return (id, uuid).
+        """Create many pending jobs, each audited like `create`; return their (id, uuid).
 
-        Ids are reserved first (PostgreSQL sequence; on SQLite the write lock makes max+1 safe),
-        so no RETURNING is needed: the fast executemany path of both drivers.
+        Below the ORM (`edc.db.bulk`: COPY on PostgreSQL, executemany on SQLite) with ids
+        reserved first, so neither table needs RETURNING; every job of one call shares one
+        `created_at`, and its audit entries are chained in the same order.
         """
         if not drafts:
             return []
-        ids = self._reserve_ids(len(drafts))
-        uuids = [new_uuid() for _ in drafts]
-        now = utc_now()
-        rows = [
-            {
-                "id": job_id,
-                "uuid": job_uuid,
-                "created_at": now,
-                "updated_at": now,
-                "url": draft.url,
-                "when": draft.when,
-                "direction": draft.direction,
-                "mode": draft.mode,
-                "status": JobStatus.PENDING,
-                "source": "wayback",
-                "options": draft.options,
-                "attempts": 0,
-            }
-            for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True)
-        ]
-        self.session.execute(insert(table_of(Job)), rows)
-        self.audit.append_many(
-            AuditDraft(
-                AuditAction.CREATE,
-                TARGET,
-                _created(draft.url, draft.when, draft.direction, draft.mode),
-                target_id=job_uuid,
-                job_id=job_id,
-                job_uuid=job_uuid,
-                details=_creation_details(draft),
-            )
-            for job_id, job_uuid, draft in zip(ids, uuids, drafts, strict=True)
-        )
-        return list(zip(ids, uuids, strict=True))
+        self.session.flush()  # objects added through the ORM go first
+        forms = BulkWriter(self.session).forms
+        context = self.audit.context
+        actor = Actor(context.actor, context.ip_address, context.user_agent)
+        prepared = creation_rows(drafts, forms, actor, self.audit.chain_tip())
+        ids = self.write_creations(prepared)
+        return [(job_id, row[0]) for job_id, row in zip(ids, prepared.jobs, strict=True)]
 
-    def _reserve_ids(self, count: int) -> list[int]:
-        if self.session.get_bind().dialect.name == "postgresql":
-            statement = text(
-                "SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, :n)"
-            )
-            return [int(value) for value in self.session.scalars(statement, {"n": count})]
-        start = int(self.session.scalar(select(func.coalesce(func.max(Job.id), 0))) or 0) + 1
+    def write_creations(self, prepared: "CreationRows") -> list[int]:
+        """Insert jobs and their audit entries made by `creation_rows`; return the jobs' ids.
+
+        Rows made without ids get them reserved here; rows numbered ahead (`first_id`, SQLite
+        only, where this transaction's write lock makes max + 1 the next id) are checked to
+        start exactly there.
+        """
+        if not prepared.jobs:
+            return []
+        self.audit.require_tip(prepared.audits[0][PREVIOUS_HASH])  # before any row is written
+        writer = BulkWriter(self.session)
+        count = len(prepared.jobs)
+        first = prepared.jobs[0][-1]
+        if first is None:
+            ids = self._reserve_ids(count, writer)
+            jobs, audits = with_ids(prepared.jobs, ids), with_ids(prepared.audits, ids)
+        else:
+            ids = list(range(first, first + count))
+            if writer.postgresql or self._reserve_ids(1, writer) != [first]:
+                raise IntegrityFailureError(f"jobs numbered from {first} cannot be written here")
+            jobs, audits = prepared.jobs, prepared.audits
+        writer.insert("jobs", JOB_COLUMNS, jobs)
+        self.audit.append_rows(audits, prepared.tip, writer)
+        return ids
+
+    def next_id(self) -> int:
+        """The id the next job will get on SQLite (max + 1: stable while this write
+        transaction holds the database's write lock)."""
+        writer = BulkWriter(self.session)
+        if writer.postgresql:
+            raise ValueError("PostgreSQL ids come from a sequence; reserve them instead")
+        return self._reserve_ids(1, writer)[0]
+
+    def _reserve_ids(self, count: int, writer: BulkWriter) -> list[int]:
+        """`count` unused job ids: PostgreSQL's sequence; on SQLite the write lock taken at BEGIN
+        makes max + 1 safe."""
+        if writer.postgresql:
+            sequence = self.session.info.get(_SEQUENCE_KEY)
+            if sequence is None:
+                ((sequence,),) = writer.rows("SELECT pg_get_serial_sequence('jobs', 'id')", ())
+                self.session.info[_SEQUENCE_KEY] = sequence
+            statement = "SELECT nextval(%s::regclass) FROM generate_series(1, %s)"
+            return [int(row[0]) for row in writer.rows(statement, (sequence, count))]
+        ((last,),) = writer.rows("SELECT coalesce(max(id), 0) FROM jobs", ())
+        start = int(last) + 1
         return list(range(start, start + count))
 
     def existing_keys(self, keys: Iterable[JobKey]) -> set[JobKey]:
-        """Which of these (url, when, direction, mode) already exist as jobs."""
+        """Which of these (url, when, direction, mode) already exist as jobs.
+
+        One parameter whatever the number of keys (the urls as one array, or one JSON text on
+        SQLite), through the indexed url; the rest of the key is compared here.
+        """
         wanted = set(keys)
         if not wanted:
             return set()
-        pairs = {(key.url, key.when) for key in wanted}
-        statement = select(Job.url, Job.when, Job.direction, Job.mode).where(
-            tuple_(Job.url, Job.when).in_(pairs)
-        )
-        found = {JobKey(*row) for row in self.session.execute(statement)}
-        return found & wanted
+        writer = BulkWriter(self.session)
+        urls = sorted({key.url for key in wanted})
+        columns = 'SELECT url, "when", direction, mode FROM jobs'
+        if writer.postgresql:
+            found = writer.rows(f"{columns} WHERE url = ANY(%s)", (urls,))
+        else:
+            statement = f"{columns} WHERE url IN (SELECT value FROM json_each(?))"
+            found = writer.rows(statement, (json.dumps(urls),))
+        return {JobKey(*row) for row in found} & wanted
 
     def get_by_id(self, job_id: int) -> Job | None:
         """Get job by internal ID."""
@@ -580,7 +636,7 @@ def _created(url: str, when: str, direction: str, mode: str) -> str:
     return f"job created for {url} at {when} ({direction}, {mode})"
 
 
-def _creation_details(draft: JobDraft) -> dict[str, Any]:
+def _creation_details(draft: DraftLike) -> dict[str, Any]:
     """The details of a job-creation audit entry: the request, and its CSV line if any."""
     details: dict[str, Any] = {
         "url": draft.url,
@@ -591,3 +647,52 @@ def _creation_details(draft: JobDraft) -> dict[str, Any]:
     if draft.line is not None:
         details["source_line"] = draft.line
     return details
+
+
+class CreationRows(NamedTuple):
+    """Jobs (JOB_COLUMNS, id None) and their chained creation entries (job_id None), ready."""
+
+    jobs: list[tuple[Any, ...]]
+    audits: list[tuple[Any, ...]]
+    tip: str | None
+
+
+def creation_rows(
+    drafts: Sequence[DraftLike],
+    forms: StoredForms,
+    actor: Actor,
+    tip: str | None,
+    first_id: int | None = None,
+) -> CreationRows:
+    """The rows `create_many` writes for `drafts`, chained after `tip`; no database needed.
+
+    Jobs are numbered from `first_id` if given, else their ids are left None.
+
+    Every job shares one `created_at`; each gets a uuid7 in order and a creation entry like
+    `create` makes (same description and details).
+    """
+    now = utc_now()
+    stored_now = forms.time(now)
+    dump = forms.json
+    pending = JobStatus.PENDING.value
+    create = AuditAction.CREATE.value
+    jobs: list[tuple[Any, ...]] = []
+    entries: list[EntryFields] = []
+    count = len(drafts)
+    ids: list[int | None] = (
+        [None] * count if first_id is None else list(range(first_id, first_id + count))
+    )
+    for job_uuid, draft, job_id in zip(new_uuids(count), drafts, ids, strict=True):
+        url, when, direction, mode = draft.url, draft.when, draft.direction, draft.mode
+        jobs.append(
+            (job_uuid, stored_now, stored_now, url, when, direction, mode, pending, SOURCE,
+             dump(draft.options), 0, job_id)
+        )  # fmt: skip
+        entries.append(
+            EntryFields(
+                create, TARGET, _created(url, when, direction, mode), job_uuid, job_id, job_uuid,
+                _creation_details(draft),
+            )
+        )  # fmt: skip
+    audits, tip = chain_rows(entries, tip, actor, now, forms)
+    return CreationRows(jobs, audits, tip)

@@ -6,7 +6,6 @@ database did. These statements run on the very connection and transaction of the
 the claimed row comes back from `RETURNING` into an ORM `Job` without a second query.
 """
 
-import json
 import threading
 import weakref
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from edc.db.driver import driver_errors
 from edc.db.models import Job
 from edc.db.models.base import table_of
+from edc.integrity.canonical import canonical_json
 
 JOB_COLUMNS: tuple[str, ...] = tuple(column.name for column in table_of(Job).columns)
 _RETURNED = ", ".join(f'jobs."{name}"' for name in JOB_COLUMNS)
@@ -181,7 +181,7 @@ def record_pending(session: Session, dialect: str, event: PendingEvent) -> None:
         event.target_type,
         event.target_id,
         event.description,
-        json.dumps(event.details),
+        canonical_json(event.details).decode(),  # the text sealing copies and verify hashes
         event.ip_address,
         event.user_agent,
     )
