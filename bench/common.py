@@ -448,14 +448,23 @@ def print_settings(ws: Workspace, kind: str, script: str) -> None:
 @dataclass
 class Run:
     seconds: float
-    max_rss: int  # bytes
+    max_rss: int  # bytes: the largest single process's peak RSS
     returncode: int
     stdout: str
     stderr: str
+    tree_pss: int = 0  # bytes: peak of the summed PSS of the command and its helper processes
+    sum_of_peaks: int = 0  # bytes: every process's own peak RSS added up (an upper bound)
+    processes: int = 1
+
+    @property
+    def memory(self) -> int:
+        """The command's memory: its process tree's peak PSS, or its peak RSS if larger
+        (a short run may end between two samples)."""
+        return max(self.tree_pss, self.max_rss)
 
 
 def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
-    """Run `argv`; its wall time and the peak RSS of that very process.
+    """Run `argv`; its wall time and its peak memory (with any processes it forks).
 
     Measured by bench/_child_rss.py, a small parent: this process may hold hundreds of MB, and
     Linux would report that as the child's peak (the peak survives fork and exec).
@@ -485,6 +494,9 @@ def run_measured(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
             int(data["returncode"]),
             out.read_text("utf-8", "replace"),
             err.read_text("utf-8", "replace"),
+            int(data["tree_pss"]),
+            int(data["sum_of_peaks"]),
+            int(data["processes"]),
         )
 
 

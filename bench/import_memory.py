@@ -1,5 +1,6 @@
-"""Figure `import memory`: peak RSS of `edc jobs import` (the subprocess, via os.wait4) at N
-rows, and at N/10 to show whether it stays flat.
+"""Figure `import memory`: peak memory of `edc jobs import` at N rows, and at N/10 to show
+whether it stays flat. The import forks a worker that prepares rows, so the memory is the peak
+of the two processes' summed PSS, sampled by bench/_child_rss.py (`common.Run.memory`).
 
 Targets: at most 200 MB (decimal, as `MB/s` elsewhere) at N, and flat: the peak at N at most
 10% above the peak at N/10. With `--record FILE` holding an `import` figure for the same N and
@@ -50,12 +51,12 @@ def main(args, ws: Workspace, rep: Reporter) -> None:
         ]
         if known:
             big = int(known[-1]["rss_bytes"])
-            rep.info(f"{rows:,} rows: peak RSS {human_bytes(big)} (from this run's import figure)")
+            rep.info(f"{rows:,} rows: peak memory {human_bytes(big)} (from this run's import figure)")
         else:
             big = peak_rss(ws, kind, rows)
-            rep.info(f"{rows:,} rows: peak RSS {human_bytes(big)}")
+            rep.info(f"{rows:,} rows: peak memory {human_bytes(big)}")
         little = peak_rss(ws, kind, small)
-        rep.info(f"{small:,} rows: peak RSS {human_bytes(little)}")
+        rep.info(f"{small:,} rows: peak memory {human_bytes(little)}")
         growth = big / little
         passed = big <= LIMIT_MB * MB and growth <= FLAT
         rep.add(

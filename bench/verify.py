@@ -46,7 +46,7 @@ def edc_verify(db: Database) -> tuple[float, int, int]:
         raise SystemExit(f"edc audit verify failed ({run.returncode}): {run.stderr[-2000:]}")
     report = json.loads(run.stdout)
     assert report["ok"], report
-    return run.seconds, run.max_rss, int(report["entries_checked"])
+    return run.seconds, run.memory, int(report["entries_checked"])
 
 
 def raw_loop(db: Database) -> int:
