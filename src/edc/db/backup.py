@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edc.config.secrets import scrub
 from edc.db.engine import DatabaseEngine
+from edc.db.urls import sqlite_file
 from edc.errors import DatabaseUnavailableError, InputError, IntegrityFailureError
 
 PAGES_PER_STEP = 1024
@@ -37,8 +38,8 @@ def backup_database(
 
 
 def _backup_sqlite(db: DatabaseEngine, destination: Path) -> BackupResult:
-    source_path = db.url.database
-    if not source_path or source_path == ":memory:":
+    source_path = sqlite_file(db.url)
+    if source_path is None:
         raise InputError("an in-memory database has nothing to back up")
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)

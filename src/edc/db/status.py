@@ -1,7 +1,6 @@
 """What `edc db status` reports about a database, gathered in one place so fields can be added."""
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from edc.db.engine import DatabaseEngine
@@ -9,7 +8,7 @@ from edc.db.migrate import read_state, script_directory
 from edc.db.repositories import AuditLogRepository, JobRepository
 from edc.db.schema_state import SchemaSnapshot, SchemaState, classify
 from edc.db.sealing import count_pending, seal_before_reading
-from edc.db.urls import is_sqlite_memory
+from edc.db.urls import sqlite_file
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,7 @@ def gather_status(db: DatabaseEngine) -> DatabaseStatus:
 
 def _missing_file_state(db: DatabaseEngine) -> SchemaSnapshot | None:
     """An SQLite file that does not exist is an empty database; opening it would create it."""
-    if db.dialect_name != "sqlite" or is_sqlite_memory(db.url):
-        return None
-    if Path(db.url.database or "").exists():
+    path = sqlite_file(db.url)
+    if path is None or path.exists():
         return None
     return classify(None, (), script_directory())
