@@ -51,7 +51,7 @@ def main(args, ws: Workspace, rep: Reporter) -> None:
         ]
         if known:
             big = int(known[-1]["rss_bytes"])
-            rep.info(f"{rows:,} rows: peak memory {human_bytes(big)} (from this run's import figure)")
+            rep.info(f"{rows:,} rows: peak memory {human_bytes(big)} (from the import figure)")
         else:
             big = peak_rss(ws, kind, rows)
             rep.info(f"{rows:,} rows: peak memory {human_bytes(big)}")
@@ -69,8 +69,8 @@ def main(args, ws: Workspace, rep: Reporter) -> None:
                 growth,
                 f"<= {LIMIT_MB} MB at {rows:,}, flat (<= {FLAT:.2f}x {small:,})",
                 passed,
-                note=f"edc = peak RSS at {rows:,} rows, baseline column = at {small:,} rows, "
-                "ratio = growth",
+                note=f"edc = peak memory (summed PSS of edc and its worker) at {rows:,} rows, "
+                f"baseline column = at {small:,} rows, ratio = growth",
                 extra={"rows": rows, "rss_bytes": big, "rss_small_bytes": little},
             )
         )
