@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from edc.db.models import Artifact, ArtifactType, AuditAction, Job
-from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
+from edc.db.repositories.base import AuditedRepository
 from edc.errors import InputError
 from edc.integrity.hashing import hash_file
 from edc.integrity.mime import guess_mime_type
@@ -53,17 +52,8 @@ class FilesReport:
         return not self.problems
 
 
-class ArtifactRepository:
+class ArtifactRepository(AuditedRepository):
     """Repository for Artifact CRUD operations; flushes, never commits."""
-
-    def __init__(
-        self,
-        session: Session,
-        context: AuditContext = SYSTEM,
-        audit: AuditLogRepository | None = None,
-    ) -> None:
-        self.session = session
-        self.audit = audit or AuditLogRepository(session, context)
 
     def create(
         self,

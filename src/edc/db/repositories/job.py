@@ -15,13 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Select, and_, func, or_, select, text, tuple_, update
-from sqlalchemy.orm import Session
 
 from edc.db.bulk import BulkWriter, StoredForms
 from edc.db.driver import driver_errors
 from edc.db.ids import new_uuid, new_uuids
 from edc.db.models import AuditAction, Job, JobStatus
-from edc.db.repositories.audit import SYSTEM, AuditContext, AuditLogRepository
 from edc.db.repositories.audit_bulk import (
     PREVIOUS_HASH,
     Actor,
@@ -29,6 +27,7 @@ from edc.db.repositories.audit_bulk import (
     chain_rows,
     with_ids,
 )
+from edc.db.repositories.base import AuditedRepository
 from edc.db.repositories.queue_sql import (
     POSTGRESQL_CLAIM,
     POSTGRESQL_CLAIM_PENDING,
@@ -108,17 +107,8 @@ _PENDING = text("jobs.status = 'pending'")
 _RUNNING = text("jobs.status = 'running'")
 
 
-class JobRepository:
+class JobRepository(AuditedRepository):
     """Repository for Job CRUD operations; flushes, never commits."""
-
-    def __init__(
-        self,
-        session: Session,
-        context: AuditContext = SYSTEM,
-        audit: AuditLogRepository | None = None,
-    ) -> None:
-        self.session = session
-        self.audit = audit or AuditLogRepository(session, context)
 
     # -- create and read -----------------------------------------------------------------
 
