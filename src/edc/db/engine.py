@@ -20,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from edc.config.schema import DatabaseConfig, EDCConfig
 from edc.config.secrets import scrub
+from edc.db.driver import driver_errors
 from edc.db.urls import is_sqlite_memory, normalize_url
 from edc.errors import DatabaseUnavailableError
 
@@ -112,7 +113,12 @@ class DatabaseEngine:
         @event.listens_for(engine, "begin")
         def _begin(connection: Connection) -> None:
             read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # straight to the driver: statement execution through SQLAlchemy costs more than
+            # the BEGIN itself, once per transaction
+            with driver_errors(connection.dialect):
+                connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    "BEGIN" if read_only else "BEGIN IMMEDIATE"
+                )
 
         return engine
 
