@@ -1,8 +1,8 @@
 """Appended audit entries wait in the session and are written together, in chain order.
 
 `AuditLogRepository.append` links and hashes an entry at once (so the chain tip is always
-right) and queues its row here; the queue is written with one statement per batch (SQLite
-`executemany`, PostgreSQL a multi-row `INSERT … RETURNING`) before anything could miss it:
+right) and queues its row here; the queue is written by `edc.db.bulk.BulkWriter` (SQLite
+`executemany`, PostgreSQL `COPY`) before anything could miss it:
 
 - at every flush: explicit, autoflush before an ORM query, before a commit or a SAVEPOINT.
   A flush of a session without ORM changes does nothing, so while rows wait a placeholder
@@ -13,17 +13,17 @@ right) and queues its row here; the queue is written with one statement per batc
 A rollback, or the end of the transaction in any other way, drops the queue with the rows it
 would have written. Statements on `session.connection()` directly do not see queued rows:
 call `write_queued(session)` first. The rows are written in the order they were queued, so
-ids ascend in chain order; on PostgreSQL the returned ids are checked to ascend.
+ids ascend in chain order; that the ids are consecutive is checked after each write.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
+from edc.db.bulk import BulkWriter
 from edc.db.models import AuditLog
 from edc.errors import IntegrityFailureError
 from edc.integrity.chain import ChainEntry
@@ -36,12 +36,14 @@ _COLUMNS = (
     "target_id", "description", "details", "ip_address", "user_agent", "previous_hash",
     "entry_hash",
 )  # fmt: skip
-_DETAILS = _COLUMNS.index("details")
-_SQLITE_INSERT = (
-    f"INSERT INTO audit_logs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-)
-_PG_COPY = f"COPY audit_logs ({', '.join(_COLUMNS)}) FROM STDIN"
-_PG_LAST_ID = "SELECT currval(pg_get_serial_sequence('audit_logs', 'id'))"
+_LAST_ID = {
+    "sqlite": "SELECT last_insert_rowid()",
+    "postgresql": "SELECT currval(pg_get_serial_sequence('audit_logs', 'id'))",
+}
+_HASH_OF_ID = {
+    "sqlite": "SELECT entry_hash FROM audit_logs WHERE id = ?",
+    "postgresql": "SELECT entry_hash FROM audit_logs WHERE id = %s",
+}
 
 
 @dataclass(slots=True)
@@ -97,48 +99,21 @@ def write_queued(session: Session) -> None:
         return
     if queue.placeholder in session:
         session.expunge(queue.placeholder)
-    connection = session.connection()
-    if queue.sqlite:
-        ids = _write_sqlite(connection, queue.rows)
-    else:
-        ids = _write_postgresql(connection, queue.rows)
+    writer = BulkWriter(session)
+    writer.insert("audit_logs", _COLUMNS, queue.rows)
+    ids = _ids_written(writer, queue.rows)
     for entry, entry_id in zip(queue.entries, ids, strict=True):
         entry.id = entry_id
 
 
-def _write_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
-    """One executemany; rowids are max(rowid) + 1 each under the write lock, so consecutive."""
-    connection.exec_driver_sql(_SQLITE_INSERT, rows)
-    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+def _ids_written(writer: BulkWriter, rows: list[tuple[Any, ...]]) -> list[int]:
+    """The ids the rows just written got. Under the chain lock only this transaction inserts
+    entries, so they are consecutive and end at the last id drawn; checked on the first row."""
+    dialect = writer.dialect.name
+    ((last,),) = writer.rows(_LAST_ID[dialect], ())
     first = last - len(rows) + 1
-    stored = connection.exec_driver_sql(
-        "SELECT entry_hash FROM audit_logs WHERE id = ?", (first,)
-    ).scalar_one_or_none()
-    if stored != rows[0][-1]:
-        raise IntegrityFailureError("audit entries were not given consecutive ids; not written")
-    return list(range(first, last + 1))
-
-
-def _write_postgresql(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
-    """COPY in order; under the chain lock only this session draws from the id sequence."""
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    cursor: Any = driver.cursor()
-    try:
-        with cursor.copy(_PG_COPY) as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(_PG_LAST_ID)
-        last = cursor.fetchone()[0]
-        first = last - len(rows) + 1
-        cursor.execute("SELECT entry_hash FROM audit_logs WHERE id = %s", (first,))
-        found = cursor.fetchone()
-    except dbapi_error as exc:  # reported like any statement's error (e.g. an id a forger took)
-        raise DBAPIError.instance(_PG_COPY, None, exc, dbapi_error) from exc
-    finally:
-        cursor.close()
-    if found is None or found[0] != rows[0][-1]:
+    found = writer.rows(_HASH_OF_ID[dialect], (first,))
+    if not found or found[0][0] != rows[0][-1]:
         raise IntegrityFailureError("audit entries were not given consecutive ids; not written")
     return list(range(first, last + 1))
 
