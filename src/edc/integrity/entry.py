@@ -56,7 +56,8 @@ HASHED_FIELDS: Final = (
 )
 """Names of the members of the hashed JSON object, in documentation order (JCS sorts them)."""
 
-_TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
+TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", re.ASCII)
+"""The hashed form of a time: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always UTC."""
 _STR_FIELDS = ("uuid", "action", "actor", "target_type", "description")
 _OPTIONAL_STR_FIELDS = ("target_id", "ip_address", "user_agent", "job_uuid", "previous_hash")
 
@@ -78,7 +79,7 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """The aware UTC datetime that format_time wrote as `text`; any other form is a ValueError."""
-    if not isinstance(text, str) or not _TIME_PATTERN.fullmatch(text):
+    if not isinstance(text, str) or not TIME_PATTERN.fullmatch(text):
         raise ValueError(f"time {text!r} is not in the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
     return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
@@ -206,17 +207,11 @@ class ChainEntry:
         return sha256(self._canonical_bytes(details_json)).hexdigest(), details_json
 
     def _canonical_bytes(self, details_json: str) -> bytes:
-        # Members in JCS order (sorted names); test_chain_entry checks this equals
-        # canonical_json(self.hashed_fields()).
-        text = (
-            f'{{"action":{_q(self.action)},"actor":{_q(self.actor)},'
-            f'"created_at":"{self._time}","description":{_q(self.description)},'
-            f'"details":{details_json},"ip_address":{_o(self.ip_address)},'
-            f'"job_uuid":{_o(self.job_uuid)},"previous_hash":{_o(self.previous_hash)},'
-            f'"target_id":{_o(self.target_id)},"target_type":{_q(self.target_type)},'
-            f'"user_agent":{_o(self.user_agent)},"uuid":{_q(self.uuid)},'
-            f'"v":{CHAIN_FORMAT_VERSION}}}'
-        )
+        text = hashed_text(
+            self.uuid, self._time, self.action, self.actor, self.target_type, self.target_id,
+            self.description, details_json, self.ip_address, self.user_agent, self.job_uuid,
+            self.previous_hash,
+        )  # fmt: skip
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError as exc:
@@ -258,6 +253,34 @@ class ChainEntry:
             return cls(**fields), entry_hash
         except TypeError as exc:
             raise ValueError(f"export record: {exc}") from None
+
+
+def hashed_text(
+    uuid: str,
+    time_text: str,
+    action: str,
+    actor: str,
+    target_type: str,
+    target_id: str | None,
+    description: str,
+    details_json: str,
+    ip_address: str | None,
+    user_agent: str | None,
+    job_uuid: str | None,
+    previous_hash: str | None,
+) -> str:
+    """The canonical JSON text that is hashed, from field values already in their hashed form
+    (time as TIME_PATTERN text, details as canonical JSON). Members in JCS order (sorted
+    names); test_chain_entry checks this equals canonical_json(hashed_fields())."""
+    return (
+        f'{{"action":{_q(action)},"actor":{_q(actor)},'
+        f'"created_at":"{time_text}","description":{_q(description)},'
+        f'"details":{details_json},"ip_address":{_o(ip_address)},'
+        f'"job_uuid":{_o(job_uuid)},"previous_hash":{_o(previous_hash)},'
+        f'"target_id":{_o(target_id)},"target_type":{_q(target_type)},'
+        f'"user_agent":{_o(user_agent)},"uuid":{_q(uuid)},'
+        f'"v":{CHAIN_FORMAT_VERSION}}}'
+    )
 
 
 def _check_details(details: object) -> None:

@@ -10,20 +10,15 @@ and the caller takes the general path (ChainEntry), so both paths agree on every
 `tests/integrity/test_stored.py` checks that on generated entries.
 """
 
-import re
 from collections.abc import Callable
 from hashlib import sha256
 from json import JSONDecoder
-from json.encoder import encode_basestring
 from typing import Any, NoReturn
 
 from edc.integrity.canonical import canonical_json, encode_checked_json
-from edc.integrity.entry import CHAIN_FORMAT_VERSION
+from edc.integrity.entry import TIME_PATTERN, hashed_text
 
 __all__ = ["TIME_PATTERN", "stored_entry_hash"]
-
-TIME_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
-"""The hashed form of a time; `time_text` must match it."""
 
 
 class _NotFastError(Exception):
@@ -45,7 +40,6 @@ def _short_int(text: str) -> int:
 _scan_once: Callable[[str, int], tuple[Any, int]] = JSONDecoder(
     parse_float=_refuse, parse_int=_short_int, parse_constant=_refuse
 ).scan_once  # type: ignore[attr-defined]
-_q = encode_basestring
 
 
 def stored_entry_hash(
@@ -93,18 +87,10 @@ def stored_entry_hash(
             details_text = canonical_json(details).decode("utf-8")
         except (TypeError, ValueError):
             return None
-    text = (
-        f'{{"action":{_q(action)},"actor":{_q(actor)},'
-        f'"created_at":"{time_text}","description":{_q(description)},'
-        f'"details":{details_text},'
-        f'"ip_address":{"null" if ip_address is None else _q(ip_address)},'
-        f'"job_uuid":{"null" if job_uuid is None else _q(job_uuid)},'
-        f'"previous_hash":{"null" if previous_hash is None else _q(previous_hash)},'
-        f'"target_id":{"null" if target_id is None else _q(target_id)},'
-        f'"target_type":{_q(target_type)},'
-        f'"user_agent":{"null" if user_agent is None else _q(user_agent)},'
-        f'"uuid":{_q(uuid)},"v":{CHAIN_FORMAT_VERSION}}}'
-    )
+    text = hashed_text(
+        uuid, time_text, action, actor, target_type, target_id, description, details_text,
+        ip_address, user_agent, job_uuid, previous_hash,
+    )  # fmt: skip
     try:
         return sha256(text.encode("utf-8")).hexdigest()
     except UnicodeEncodeError:  # a lone surrogate: the general path names it
