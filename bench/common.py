@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,10 +161,6 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value
-
-
-def median_time(fn: Callable[[], Any], repeat: int) -> float:
-    return statistics.median(timed(fn)[0] for _ in range(repeat))
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,7 +605,8 @@ def copy_sql(table: str, columns: Sequence[str]) -> str:
 
 
 class RowMaker:
-    """Rows exactly as edc stores them, ready for the raw driver of `kind`.
+    """Rows as edc stores them, ready for the raw driver of `kind` (`details` as the JSON type
+    serialises it; edc stores the canonical text it hashed, the same data within a few bytes).
 
     SQLite values go through SQLAlchemy's own bind processors (so dates and JSON are the very
     text edc writes); PostgreSQL values are COPY text (ISO times, JSON text).

@@ -130,10 +130,10 @@ def test_sqlite_times_are_stored_with_six_fraction_digits(sqlite_database_url: s
     try:
         with db.session(read_only=True) as s:
             writer = BulkWriter(s)
-            assert writer.time(datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+            assert writer.forms.time(datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
                 "2020-01-02 03:04:05.000000"
             )
-            assert writer.json({"a": "é"}) == json.dumps({"a": "é"})
+            assert writer.forms.json({"a": "é"}) == json.dumps({"a": "é"})
     finally:
         db.dispose()
 

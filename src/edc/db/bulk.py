@@ -12,6 +12,7 @@ DBAPIError, like any other statement's.
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Dialect
@@ -55,11 +56,14 @@ class BulkWriter:
     def __init__(self, session: Session) -> None:
         connection = session.connection()
         self.dialect = connection.dialect
-        self.forms = StoredForms(self.dialect)
-        self.postgresql = self.forms.postgresql
-        self.time = self.forms.time
-        self.json = self.forms.json
+        self.postgresql = self.dialect.name == "postgresql"
         self._dbapi: Any = connection.connection.driver_connection
+
+    @cached_property
+    def forms(self) -> StoredForms:
+        """This dialect's stored forms, made when first needed (writers of preformatted rows,
+        such as the audit queue at every flush, never need them)."""
+        return StoredForms(self.dialect)
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> None:
         """Insert `rows` (values in `columns` order, stored forms) into `table`."""

@@ -20,10 +20,9 @@ from edc.db.models import AuditAction, Job
 from edc.db.repositories import SYSTEM, AuditContext, AuditLogRepository, JobRepository
 from edc.db.repositories.audit import lock_chain
 from edc.db.repositories.audit_bulk import Actor
-from edc.db.repositories.job import JobKey
 from edc.errors import InputError
 from edc.ingest import worker
-from edc.ingest.prepare import MAX_REPORTED_ERRORS, Check, ImportReport, Plan, prepare
+from edc.ingest.prepare import MAX_REPORTED_ERRORS, ImportReport, Plan, prepare
 
 __all__ = ["MAX_REPORTED_ERRORS", "ImportRejectedError", "ImportReport", "import_file"]
 
@@ -89,9 +88,10 @@ def import_file(
             None if dry_run or writer.postgresql else jobs.next_id(),
         )
         if in_worker is None:
-            in_worker = not dry_run and worker.available() and _size(file_path) >= WORKER_MIN_BYTES
+            big = file_path.stat().st_size >= WORKER_MIN_BYTES
+            in_worker = not dry_run and worker.available() and big
         run = worker.prepare_in_worker if in_worker else prepare
-        for rows in run(plan, report, _checker(jobs), on_progress):
+        for rows in run(plan, report, jobs.existing_keys, on_progress):
             jobs.write_creations(rows)
             del rows  # written: free it before the next batch arrives
         if report.error_count and not skip_invalid:
@@ -102,20 +102,6 @@ def import_file(
             _audit_import(AuditLogRepository(session, context), report, skip_invalid)
             report.committed = True
     return report
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _checker(jobs: JobRepository) -> Check:
-    def check(keys: list[JobKey]) -> set[JobKey]:
-        return jobs.existing_keys(keys)
-
-    return check
 
 
 def _fresh_start(session: Session, dry_run: bool) -> bool:

@@ -187,25 +187,26 @@ class AuditLogRepository:
             write_queued(self.session)  # whoever asks for the tip appends after these
             tip: str | None = self.session.info[_TIP_KEY]
             return tip
-        connection = self.session.connection()
-        lock_chain(connection)
         # Events recorded earlier (and committed) are linked first: an append never overtakes them.
-        tip, _ = seal_locked(connection, read_tip(connection))
-        self.session.info[_TIP_KEY] = tip
-        return tip
+        return self._seal()[0]
 
     def seal(self) -> int:
         """Link every pending event into the chain now, in this transaction; return how many."""
         self.session.flush()
+        return self._seal()[1]
+
+    def _seal(self) -> tuple[str | None, int]:
+        """Seal pending events after the tip (taking the chain lock unless this transaction
+        holds it already); keep and return the new tip, and how many were sealed."""
         connection = self.session.connection()
         if _TIP_KEY in self.session.info:
-            tip, sealed = seal_locked(connection, self.session.info[_TIP_KEY])
-            self.session.info[_TIP_KEY] = tip
-            return sealed
-        lock_chain(connection)
-        tip, sealed = seal_locked(connection, read_tip(connection))
+            tip: str | None = self.session.info[_TIP_KEY]
+        else:
+            lock_chain(connection)
+            tip = read_tip(connection)
+        tip, sealed = seal_locked(connection, tip)
         self.session.info[_TIP_KEY] = tip
-        return sealed
+        return tip, sealed
 
     def head(self) -> Checkpoint:
         """The chain's checkpoint now: entry count, last id and last hash.
