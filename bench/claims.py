@@ -63,11 +63,12 @@ def _claim_sql(kind: str) -> str:
 class RawClaimer:
     """The raw single-statement claim (and, with `audit`, the cheapest correct audit of it)."""
 
-    def __init__(self, db: Database, worker: str, audit: bool) -> None:
+    def __init__(self, db: Database, worker: str, audit: bool, event: bool = False) -> None:
         self.kind = db.kind
         self.conn = db.raw()
         self.worker = worker
         self.audit = audit
+        self.event = event
         self.sql = _claim_sql(db.kind)
         self.maker = RowMaker(db.kind)
         self.audit_sql = insert_sql(
@@ -83,6 +84,8 @@ class RawClaimer:
         now = datetime.now(UTC)
         until = now + timedelta(seconds=LEASE)
         conn = self.conn
+        if self.event:
+            return self._claim_with_event(now, until)
         if self.kind == "sqlite":
             conn.execute("BEGIN IMMEDIATE")
         row = conn.execute(self.sql, (self.worker, self._time(until), self._time(now))).fetchone()
@@ -93,6 +96,31 @@ class RawClaimer:
         else:
             conn.commit()
         return None if row is None else int(row[0])
+
+    def _claim_with_event(self, now: datetime, until: datetime) -> int | None:
+        """The claim and its pending event, the cheapest way: edc's own SQL, no sealing."""
+        from edc.db.ids import new_uuid
+        from edc.db.repositories.queue_sql import (
+            POSTGRESQL_CLAIM_PENDING,
+            SQLITE_CLAIM_PENDING,
+            SQLITE_PENDING,
+            JOB_COLUMNS,
+            ClaimRequest,
+        )
+
+        request = ClaimRequest(self.worker, now, until, new_uuid(), "system", None, None)
+        conn = self.conn
+        if self.kind == "postgresql":
+            row = conn.execute(POSTGRESQL_CLAIM_PENDING, request.postgresql_params()).fetchone()
+            conn.commit()
+            return None if row is None else int(row[1 + JOB_COLUMNS.index("id")])
+        at = self._time(now)
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(SQLITE_CLAIM_PENDING, (self.worker, self._time(until), at)).fetchone()
+        if row is not None:
+            conn.execute(SQLITE_PENDING, request.sqlite_event("pending", row, at))
+        conn.execute("COMMIT")
+        return None if row is None else int(row[JOB_COLUMNS.index("id")])
 
     def _audit(self, row: Any, now: datetime, until: datetime) -> None:
         from edc.db.models import AuditAction
@@ -182,7 +210,7 @@ def worker_task(
 
         close = engine.dispose
     else:
-        claimer = RawClaimer(db, worker, audit=mode == "raw+audit")
+        claimer = RawClaimer(db, worker, audit=mode == "raw+audit", event=mode == "raw+event")
         claim, close = claimer.claim, claimer.close
     ids: list[int] = []
     latencies: list[float] = []
@@ -287,7 +315,7 @@ def measure(args, ws: Workspace, rep: Reporter, kind: str, pool: Any) -> None:
     print_settings(ws, kind, "claims")
     site = ws.site(kind)
     out: dict[str, dict[str, Any]] = {}
-    modes = ["raw", "edc"] + ([] if args.no_raw_audit else ["raw+audit"])
+    modes = ["raw", "edc"] + ([] if args.no_raw_audit else ["raw+audit", "raw+event"])
     for mode in modes:
         db = site.fresh(f"claims_{mode.replace('+', '_')}")
         try:

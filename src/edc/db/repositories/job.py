@@ -29,17 +29,14 @@ from edc.db.repositories.audit_bulk import (
 )
 from edc.db.repositories.base import AuditedRepository
 from edc.db.repositories.queue_sql import (
-    POSTGRESQL_CLAIM,
-    POSTGRESQL_CLAIM_PENDING,
-    SQLITE_PICK,
-    SQLITE_TAKE,
+    ClaimRequest,
     PendingEvent,
+    claim_description,
+    claim_with_event,
     dbapi_cursor,
     lease_probe,
     load_job,
     record_pending,
-    sqlite_time,
-    type_codes,
 )
 from edc.db.sealing import note_pending
 from edc.db.types import utc_now
@@ -401,64 +398,28 @@ class JobRepository(AuditedRepository):
         Marks it running with `locked_by`, `locked_until` and one more `attempts`, atomically;
         no two workers ever get the same claim. Returns None when nothing is claimable. The
         claim's audit event is recorded in the same transaction, pending until sealed
-        (`edc.db.sealing`).
+        (`edc.db.sealing`). Expired leases are looked for as `LeaseProbe` says (at least once a
+        second per process, and whenever nothing is pending).
         """
         now = utc_now()
-        until = now + timedelta(seconds=lease_seconds)
-        event_uuid = new_uuid()
-        dialect = self._dialect()
-        cursor = dbapi_cursor(self.session)
-        with driver_errors(self.session.get_bind().dialect), closing(cursor):
-            if dialect == "postgresql":
-                claimed = self._claim_postgresql(cursor, worker_id, now, until, event_uuid)
-                if claimed is None:
-                    return None
-                return load_job(self.session, claimed[1:], type_codes(cursor, skip=1))
-            else:
-                at, lease_end = sqlite_time(now), sqlite_time(until)
-                picked = cursor.execute(SQLITE_PICK, (at,)).fetchone()
-                if picked is None:
-                    return None
-                previous = picked[1]
-                row = cursor.execute(SQLITE_TAKE, (worker_id, lease_end, at, picked[0])).fetchone()
-                codes = type_codes(cursor)
-        job = load_job(self.session, row, codes)
-        self._audit_claim(job, JobStatus(previous), worker_id, until, now, event_uuid)
-        return job
-
-    def _claim_postgresql(
-        self, cursor: Any, worker_id: str, now: datetime, until: datetime, event_uuid: str
-    ) -> tuple[Any, ...] | None:
-        """Claim and record the claim's pending event in one statement on PostgreSQL: with the
-        expired-lease probe when it is due (`LeaseProbe`), else the pending-only statement,
-        falling back to the probe when nothing is pending."""
         context = self.audit.context
-        params = {
-            "worker": worker_id,
-            "until": until,
-            "now": now,
-            "uuid": event_uuid,
-            "actor": context.actor,
-            "ip": context.ip_address,
-            "agent": context.user_agent,
-            "claimed": _claim_description(JobStatus.PENDING, worker_id),
-            "reclaimed": _claim_description(JobStatus.RUNNING, worker_id),
-            "lease_until": until.isoformat(),
-        }
-        probe = lease_probe(self.session)
-        at = now.timestamp()
-        claimed: tuple[Any, ...] | None = None
-        if not probe.due(at):
-            cursor.execute(POSTGRESQL_CLAIM_PENDING, params)
-            claimed = cursor.fetchone()
+        request = ClaimRequest(
+            worker_id=worker_id,
+            now=now,
+            until=now + timedelta(seconds=lease_seconds),
+            event_uuid=new_uuid(),
+            actor=context.actor,
+            ip_address=context.ip_address,
+            user_agent=context.user_agent,
+        )
+        session = self.session
+        cursor = dbapi_cursor(session)
+        with driver_errors(session.get_bind().dialect), closing(cursor):
+            claimed = claim_with_event(cursor, self._dialect(), lease_probe(session), request)
         if claimed is None:
-            cursor.execute(POSTGRESQL_CLAIM, params)
-            claimed = cursor.fetchone()
-            probe.looked(at, claimed is not None and claimed[0] == JobStatus.RUNNING.value)
-        if claimed is not None:
-            probe.granted(until.timestamp())
-            note_pending(self.session)
-        return claimed
+            return None
+        note_pending(session)
+        return load_job(session, claimed.row, claimed.codes)
 
     def claim(self, job: Job, worker_id: str, lease_seconds: float) -> Job:
         """Claim this particular job (pending, or running with an expired lease).
@@ -520,7 +481,7 @@ class JobRepository(AuditedRepository):
     ) -> None:
         self._record_pending(
             job,
-            _claim_description(previous, worker_id),
+            claim_description(previous.value, worker_id),
             {
                 "from": previous.value,
                 "to": JobStatus.RUNNING.value,
@@ -612,13 +573,6 @@ class JobRepository(AuditedRepository):
             "error_message": error_message,
         }
         return self._transition(job, JobStatus.FAILED, values, worker_id=worker_id)
-
-
-def _claim_description(previous: JobStatus, worker_id: str) -> str:
-    """The description of a claim's audit event: a pending job claimed, or an expired lease."""
-    if previous is JobStatus.RUNNING:
-        return f"job re-claimed after an expired lease by {worker_id}: running -> running"
-    return f"job claimed by {worker_id}: {previous.value} -> running"
 
 
 def _created(url: str, when: str, direction: str, mode: str) -> str:

@@ -31,8 +31,15 @@ _SET_RUNNING = (
     "attempts = jobs.attempts + 1, updated_at = {p}"
 )
 
-# SQLite holds its write lock: one probe picks the expired lease first, else the oldest pending
-# (both lookups are an index seek: SQLite's planner takes the partial lease index).
+# SQLite holds its write lock from BEGIN IMMEDIATE to COMMIT, so a claim runs as few statements
+# as it can. Usually the single-statement claim of the oldest pending job; when the lease probe
+# is due (`LeaseProbe`), one lookup that picks the oldest expired lease first, else the oldest
+# pending job (both an index seek: SQLite's planner takes the partial lease index), then the
+# UPDATE of the picked job.
+SQLITE_CLAIM_PENDING = (
+    f"UPDATE jobs SET {_SET_RUNNING.format(p='?')} WHERE id = (SELECT id FROM jobs "
+    f"WHERE status = 'pending' ORDER BY id LIMIT 1) RETURNING {_COLUMNS}"
+)
 SQLITE_PICK = (
     "SELECT id, status FROM jobs WHERE id = coalesce("
     "(SELECT id FROM jobs WHERE status = 'running' AND locked_until < ? "
@@ -123,6 +130,108 @@ def lease_probe(session: Session) -> LeaseProbe:
     return probe
 
 
+def claim_description(previous: str, worker_id: str) -> str:
+    """The description of a claim's audit event: a pending job claimed, or an expired lease."""
+    if previous == "running":
+        return f"job re-claimed after an expired lease by {worker_id}: running -> running"
+    return f"job claimed by {worker_id}: {previous} -> running"
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    """One `claim_next`: who claims, when, for how long, and the identity of its audit event."""
+
+    worker_id: str
+    now: datetime
+    until: datetime
+    event_uuid: str
+    actor: str
+    ip_address: str | None
+    user_agent: str | None
+
+    def postgresql_params(self) -> dict[str, Any]:
+        """The named parameters of POSTGRESQL_CLAIM and POSTGRESQL_CLAIM_PENDING."""
+        return {
+            "worker": self.worker_id,
+            "until": self.until,
+            "now": self.now,
+            "uuid": self.event_uuid,
+            "actor": self.actor,
+            "ip": self.ip_address,
+            "agent": self.user_agent,
+            "claimed": claim_description("pending", self.worker_id),
+            "reclaimed": claim_description("running", self.worker_id),
+            "lease_until": self.until.isoformat(),
+        }
+
+    def sqlite_event(self, previous: str, row: tuple[Any, ...], at: str) -> tuple[Any, ...]:
+        """The SQLITE_PENDING values of the claim's event, for the claimed `row` (JOB_COLUMNS)."""
+        job_uuid = row[_UUID]
+        details = {
+            "from": previous,
+            "to": "running",
+            "worker": self.worker_id,
+            "attempt": row[_ATTEMPTS],
+            "lease_until": self.until.isoformat(),
+        }
+        return (
+            self.event_uuid, at, row[_ID], job_uuid, "update", self.actor, "job", job_uuid,
+            claim_description(previous, self.worker_id), canonical_json(details).decode(),
+            self.ip_address, self.user_agent,
+        )  # fmt: skip
+
+
+_ID, _UUID, _ATTEMPTS = (JOB_COLUMNS.index(name) for name in ("id", "uuid", "attempts"))
+_SQLITE_CODES = (None,) * len(JOB_COLUMNS)  # pysqlite reports no column types
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed job as the database returned it: its status before, and its row."""
+
+    previous: str
+    row: tuple[Any, ...]
+    codes: tuple[Any, ...]
+
+
+def claim_with_event(
+    cursor: Any, dialect: str, probe: LeaseProbe, request: ClaimRequest
+) -> Claimed | None:
+    """Claim the next job and record the claim's pending audit event, in the cursor's transaction.
+
+    The pending-only claim runs unless the lease probe is due or nothing is pending; then the
+    claim that takes an expired lease first. On PostgreSQL each is one statement with its event.
+    """
+    at = request.now.timestamp()
+    if dialect == "postgresql":
+        params = request.postgresql_params()
+        found = None
+        if not probe.due(at):
+            found = cursor.execute(POSTGRESQL_CLAIM_PENDING, params).fetchone()
+        if found is None:
+            found = cursor.execute(POSTGRESQL_CLAIM, params).fetchone()
+            probe.looked(at, found is not None and found[0] == "running")
+        if found is None:
+            return None
+        claimed = Claimed(found[0], tuple(found[1:]), type_codes(cursor, skip=1))
+    else:
+        now, until = sqlite_time(request.now), sqlite_time(request.until)
+        row, previous = None, "pending"
+        if not probe.due(at):
+            row = cursor.execute(SQLITE_CLAIM_PENDING, (request.worker_id, until, now)).fetchone()
+        if row is None:
+            picked = cursor.execute(SQLITE_PICK, (now,)).fetchone()
+            probe.looked(at, picked is not None and picked[1] == "running")
+            if picked is None:
+                return None
+            previous = picked[1]
+            row = cursor.execute(SQLITE_TAKE, (request.worker_id, until, now, picked[0])).fetchone()
+        cursor.execute(SQLITE_PENDING, request.sqlite_event(previous, row, now))
+        claimed = Claimed(previous, row, _SQLITE_CODES)
+    probe.granted(request.until.timestamp())
+    return claimed
+
+
 _PENDING_COLUMNS = (
     "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
     "description", "details", "ip_address", "user_agent",
@@ -206,8 +315,12 @@ def _processors(
 
 
 def type_codes(cursor: Any, skip: int = 0) -> tuple[Any, ...]:
-    """The DBAPI type codes of a result's columns after the first `skip` (PostgreSQL OIDs)."""
-    return tuple(column[1] for column in cursor.description[skip:])
+    """The PostgreSQL type OIDs of a psycopg result's columns after the first `skip`.
+
+    Read from the result itself: `cursor.description` would build a Column object per column.
+    """
+    result = cursor.pgresult
+    return tuple(result.ftype(index) for index in range(skip, result.nfields))
 
 
 def load_job(session: Session, row: tuple[Any, ...], codes: tuple[Any, ...]) -> Job:
