@@ -101,10 +101,10 @@ class RawClaimer:
         """The claim and its pending event, the cheapest way: edc's own SQL, no sealing."""
         from edc.db.ids import new_uuid
         from edc.db.repositories.queue_sql import (
+            JOB_COLUMNS,
             POSTGRESQL_CLAIM_PENDING,
             SQLITE_CLAIM_PENDING,
             SQLITE_PENDING,
-            JOB_COLUMNS,
             ClaimRequest,
         )
 
