@@ -162,6 +162,7 @@ def test_export_writes_every_entry_or_nothing(
     assert list(folder.iterdir()) == [out]  # no temporary file left behind
     assert f"exported 5 audit entries to {out}" in to_file.stdout
     assert head["last_hash"] in to_file.stdout
+    assert "export recorded as audit entry id" in to_file.stdout
     # the second export also holds the EXPORT entry that recorded the first
     from_stdout = to_stdout.stdout.splitlines()
     assert from_stdout[:-1] == lines

@@ -27,11 +27,11 @@ from rel_support import (
     verify_in_process,
     write_requests,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cli_support import run_edc
 from edc.db import migrate
-from edc.db.models import Job
+from edc.db.models import AuditLog, Job
 from edc.db.repositories import AuditLogRepository
 from edc.ingest.importer import import_file
 from tamper_support import MANIPULATIONS, strip_guards
@@ -194,3 +194,21 @@ def test_verify_of_a_read_only_copy_names_the_tampered_entry(tmp_path: Path) -> 
     assert result.returncode == 1, result.stderr
     assert culprit in result.stderr, result.stderr
     assert "could NOT be recorded" in result.stdout, result.stdout
+
+
+def test_export_of_a_read_only_copy_is_made_and_says_it_is_not_recorded(tmp_path: Path) -> None:
+    """An export from read-only evidence is still made (complete, renamed into place); the audit
+    entry that would record it cannot be written, and the output says so (like verify)."""
+    path = tmp_path / "evidence.db"
+    url = f"sqlite:///{path}"
+    _seed(url, tmp_path)
+    before = _state(url)
+    out = tmp_path / "chain.jsonl"
+    uri = f"sqlite:///file:{path}?mode=ro&uri=true"
+    result = run_edc("--database-url", uri, "audit", "export", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "export could NOT be recorded in the audit log" in result.stdout, result.stdout
+    with opened(url) as db, db.session(read_only=True) as session:
+        entries = session.execute(select(func.count()).select_from(AuditLog)).scalar_one()
+    assert len(out.read_text(encoding="utf-8").splitlines()) == entries
+    _assert_intact(url, path, before)

@@ -16,7 +16,7 @@ from edc.cli.actor import ActorOption, audit_context
 from edc.cli.context import app_context
 from edc.cli.output import print_json, stdout
 from edc.cli.progress import progress_bar
-from edc.cli.recording import record_outcome
+from edc.cli.recording import Recorded, record_outcome
 from edc.cli.render import audit_dict, audit_table, note, plural, say
 from edc.db.engine import DatabaseEngine
 from edc.db.models import AuditAction
@@ -227,7 +227,9 @@ def export(
     """Export the whole chain as JSON Lines, one entry a line, in chain order.
 
     The file is written beside OUT under a temporary name and renamed when complete, so OUT is
-    never a half-written export. The export itself is then recorded in the audit log.
+    never a half-written export. The export itself is then recorded in the audit log; on a
+    database that cannot be written (a read-only copy of the evidence) the export is still made
+    and the output says it could not be recorded.
     """
     context = audit_context(actor)
     db = app_context(ctx).ready_database()
@@ -240,26 +242,32 @@ def export(
             stream.flush()
         finally:
             stream.detach()
-        _record_export(db, context, checkpoint, "stdout")
+        recorded = _record_export(db, context, checkpoint, "stdout")
         note(_exported(checkpoint, "stdout"))
+        note(recorded.note)
         return
     target = Path(out)
     checkpoint = _export_atomically(db, target)
-    _record_export(db, context, checkpoint, str(target.resolve()))
+    recorded = _record_export(db, context, checkpoint, str(target.resolve()))
     say(_exported(checkpoint, str(target)))
+    say(recorded.note)
 
 
 def _record_export(
     db: DatabaseEngine, context: AuditContext, checkpoint: Checkpoint, where: str
-) -> None:
-    """An EXPORT entry naming what was exported (through which entry) and where to."""
-    with db.session() as session:
-        AuditLogRepository(session, context).append(
+) -> Recorded:
+    """An EXPORT entry naming what was exported (through which entry) and where to; best
+    effort, like verification's record: the export exists whether or not it is recorded."""
+    return record_outcome(
+        db,
+        lambda session: AuditLogRepository(session, context).append(
             AuditAction.EXPORT,
             TARGET,
             f"audit chain exported: {checkpoint.count} entries to {where}",
             details={"destination": where, "exported": _checkpoint_dict(checkpoint)},
-        )
+        ),
+        "export",
+    )
 
 
 def _exported(checkpoint: Checkpoint, where: str) -> str:
