@@ -139,3 +139,29 @@ def test_a_failing_write_is_a_database_error_and_writes_nothing(db: DatabaseEngi
     assert _stored_count(db) == 1
     with db.session(read_only=True) as s:
         assert AuditLogRepository(s).verify().ok
+
+
+@pytest.mark.postgresql
+def test_entries_not_given_consecutive_ids_are_refused(postgres_database_url: str) -> None:
+    """The queue learns its rows' ids from the last one drawn, so it checks they are consecutive;
+    a sequence changed behind edc's back (here: stepping by 2) is refused, nothing written."""
+    from edc.config import DatabaseConfig
+    from edc.db.migrate import init_schema
+    from edc.errors import IntegrityFailureError
+
+    db = DatabaseEngine(DatabaseConfig(url=postgres_database_url))
+    init_schema(db)
+    try:
+        with db.session() as s:
+            _append(AuditLogRepository(s), 0)
+        with db.begin() as connection:
+            connection.exec_driver_sql("ALTER SEQUENCE audit_logs_id_seq INCREMENT BY 2")
+        with pytest.raises(IntegrityFailureError, match="consecutive ids"), db.session() as s:
+            repo = AuditLogRepository(s)
+            for n in range(1, 4):
+                _append(repo, n)
+        assert _stored_count(db) == 1
+        with db.session(read_only=True) as s:
+            assert AuditLogRepository(s).verify().ok
+    finally:
+        db.dispose()

@@ -154,6 +154,54 @@ def test_opportunistic_seal_after_commit(db: DatabaseEngine) -> None:
     _verify_ok(db)
 
 
+_REFUSE_ENTRIES = {
+    "sqlite": (
+        "CREATE TRIGGER test_refuse_entries BEFORE INSERT ON audit_logs "
+        "BEGIN SELECT RAISE(ABORT, 'test: no entries now'); END",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION test_refuse_entries() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'test: no entries now'; END $$",
+        "CREATE TRIGGER test_refuse_entries BEFORE INSERT ON audit_logs "
+        "FOR EACH ROW EXECUTE FUNCTION test_refuse_entries()",
+    ),
+}
+_ALLOW_ENTRIES = {
+    "sqlite": ("DROP TRIGGER test_refuse_entries",),
+    "postgresql": (
+        "DROP TRIGGER test_refuse_entries ON audit_logs",
+        "DROP FUNCTION test_refuse_entries()",
+    ),
+}
+
+
+def test_a_failed_opportunistic_seal_keeps_the_claim_and_its_event(
+    db: DatabaseEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The seal after a claim's commit is best effort: when it fails, the claim stands, its
+    event stays pending (and guarded), a warning says why, and a later seal links it."""
+    _jobs(db, 1)
+    sealing.DEFAULT_POLICY.max_events = 1
+    sealing._policies.clear()
+    with db.begin() as connection:
+        for statement in _REFUSE_ENTRIES[db.dialect_name]:
+            connection.exec_driver_sql(statement)
+    with caplog.at_level("WARNING", logger="edc.db.sealing"), db.session() as session:
+        job = JobRepository(session).claim_next("w", 300)
+    assert job is not None
+    assert "opportunistic seal failed" in caplog.text
+    assert "no entries now" in caplog.text
+    with db.session(read_only=True) as session:
+        assert session.get(Job, job.id).status is JobStatus.RUNNING  # type: ignore[union-attr]
+    assert [p.details["worker"] for p in _pending(db)] == ["w"]
+    with db.begin() as connection:
+        for statement in _ALLOW_ENTRIES[db.dialect_name]:
+            connection.exec_driver_sql(statement)
+    assert _seal(db) == 1
+    assert _pending(db) == []
+    assert _verify_ok(db) == 2  # the job's creation and its claim
+
+
 def test_pending_events_are_guarded(db: DatabaseEngine) -> None:
     uuids = _jobs(db, 2)
     with db.session() as session:
