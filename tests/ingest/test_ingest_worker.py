@@ -106,3 +106,29 @@ def test_a_dying_worker_leaves_nothing(
     with pytest.raises(worker.WorkerFailedError, match="exit code 9"):
         import_file(db, write(tmp_path, ROWS), batch_size=10, in_worker=True)
     assert state(db) == before
+
+
+class _UnpicklableError(Exception):
+    """An exception pickle cannot rebuild (its constructor wants two arguments)."""
+
+    def __init__(self, what: str, where: int) -> None:
+        super().__init__(f"{what} at {where}")
+
+
+def test_a_worker_failure_that_cannot_travel_is_named_and_leaves_nothing(
+    db: DatabaseEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_file(db, write(tmp_path, ROWS[:5], "seed.csv"))
+    before = state(db)
+    real = worker.prepare
+
+    def fails_after_one_batch(*args: Any) -> Iterator[Any]:
+        for count, rows in enumerate(real(*args)):
+            if count == 1:
+                raise _UnpicklableError("odd failure", 7)
+            yield rows
+
+    monkeypatch.setattr(worker, "prepare", fails_after_one_batch)
+    with pytest.raises(worker.WorkerFailedError, match=r"_UnpicklableError\('odd failure at 7'\)"):
+        import_file(db, write(tmp_path, ROWS), batch_size=10, in_worker=True)
+    assert state(db) == before
