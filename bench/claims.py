@@ -132,12 +132,12 @@ class RawClaimer:
 
     def _audit(self, row: Any, now: datetime, until: datetime) -> None:
         from edc.db.models import AuditAction
-        from edc.db.repositories.audit import CHAIN_LOCK_KEY, _signed
+        from edc.db.sealing import CHAIN_LOCK_ID
         from edc.integrity.chain import ChainEntry
 
         conn = self.conn
         if self.kind == "postgresql":
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_signed(CHAIN_LOCK_KEY),))
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_ID,))
         tip_row = conn.execute(
             "SELECT entry_hash FROM audit_logs ORDER BY id DESC LIMIT 1"
         ).fetchone()

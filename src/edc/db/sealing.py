@@ -42,13 +42,15 @@ PENDING = table_of(AuditPending)
 _COUNT = select(func.count()).select_from(PENDING)
 _DUE_KEY = "edc_seal_due"
 
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
     "description", "details", "ip_address", "user_agent",
 )  # fmt: skip
-_ENTRY_COLUMNS = (*_EVENT_COLUMNS[:2], "updated_at", *_EVENT_COLUMNS[2:])
+"""The columns of a pending event (`audit_pending` without its id), in the order its writers
+(`edc.db.repositories.queue_sql`) and readers (here) use."""
+_ENTRY_COLUMNS = (*EVENT_COLUMNS[:2], "updated_at", *EVENT_COLUMNS[2:])
 _READ = (
-    f"SELECT id, {', '.join(_EVENT_COLUMNS)} FROM audit_pending WHERE id > {{p}} "
+    f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM audit_pending WHERE id > {{p}} "
     "ORDER BY id LIMIT {p}"
 )
 SQLITE_READ = _READ.format(p="?")
@@ -70,6 +72,29 @@ POSTGRESQL_INSERT = (
 SQLITE_DELETE = "DELETE FROM audit_pending WHERE id BETWEEN ? AND ?"
 POSTGRESQL_DELETE = "DELETE FROM audit_pending WHERE id = ANY(%s)"
 _TIP = "SELECT entry_hash FROM audit_logs ORDER BY id DESC LIMIT 1"
+
+
+# Any fixed 64-bit number works; it names "the edc audit chain" among advisory locks.
+CHAIN_LOCK_KEY = 0x6564_6341_7564_6974  # "edcAudit"
+CHAIN_LOCK_ID = CHAIN_LOCK_KEY - (1 << 64) if CHAIN_LOCK_KEY >= 1 << 63 else CHAIN_LOCK_KEY
+"""The key as PostgreSQL's advisory lock functions take it (a signed bigint)."""
+
+
+def lock_chain(connection: Connection) -> None:
+    """Serialize appenders and sealers: PostgreSQL advisory lock until commit; SQLite already
+    holds its write lock from BEGIN IMMEDIATE."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_ID})
+
+
+def try_lock_chain(connection: Connection) -> bool:
+    """Take the chain lock if no one holds it (PostgreSQL); SQLite's write lock is held."""
+    if connection.dialect.name != "postgresql":
+        return True
+    got = connection.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_ID}
+    ).scalar()
+    return bool(got)
 
 
 def read_tip(connection: Connection) -> str | None:
@@ -157,15 +182,9 @@ def try_seal(engine: Engine) -> int | None:
     On PostgreSQL `pg_try_advisory_xact_lock` never waits for another sealer or appender; SQLite
     has one writer at a time anyway, so this waits for its write lock like any write.
     """
-    from edc.db.repositories.audit import CHAIN_LOCK_KEY, _signed
-
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            got = connection.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _signed(CHAIN_LOCK_KEY)}
-            ).scalar()
-            if not got:
-                return None
+        if not try_lock_chain(connection):
+            return None
         _, sealed = seal_locked(connection, read_tip(connection))
         return sealed
 

@@ -18,8 +18,8 @@ from edc.db.bulk import BulkWriter
 from edc.db.engine import DatabaseEngine
 from edc.db.models import AuditAction, Job
 from edc.db.repositories import SYSTEM, AuditContext, AuditLogRepository, JobRepository
-from edc.db.repositories.audit import lock_chain
 from edc.db.repositories.audit_bulk import Actor
+from edc.db.sealing import lock_chain
 from edc.errors import InputError
 from edc.ingest import worker
 from edc.ingest.prepare import MAX_REPORTED_ERRORS, ImportReport, Plan, prepare

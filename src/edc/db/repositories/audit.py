@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from edc.db.bulk import BulkWriter
@@ -27,7 +27,7 @@ from edc.db.repositories.audit_bulk import (
 )
 from edc.db.repositories.audit_queue import AppendedEntry, queue_entry, write_queued
 from edc.db.repositories.audit_read import read_stored
-from edc.db.sealing import read_tip, seal_locked
+from edc.db.sealing import lock_chain, read_tip, seal_locked
 from edc.db.types import utc_now
 from edc.errors import IntegrityFailureError
 from edc.integrity.chain import (
@@ -38,8 +38,6 @@ from edc.integrity.chain import (
     verify_chain,
 )
 
-# Any fixed 64-bit number works; it names "the edc audit chain" among advisory locks.
-CHAIN_LOCK_KEY = 0x6564_6341_7564_6974  # "edcAudit"
 _TIP_KEY = "edc_audit_chain_tip"
 STREAM_BATCH = 5_000
 
@@ -373,19 +371,6 @@ class _RawRow:
     job_uuid: Any
     previous_hash: Any
     entry_hash: Any
-
-
-def lock_chain(connection: Connection) -> None:
-    """Serialize appenders: PostgreSQL advisory lock until commit; SQLite already holds its
-    write lock from BEGIN IMMEDIATE."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _signed(CHAIN_LOCK_KEY)}
-        )
-
-
-def _signed(key: int) -> int:
-    return key - (1 << 64) if key >= 1 << 63 else key
 
 
 @event.listens_for(Session, "after_commit")

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from edc.db.driver import driver_errors
 from edc.db.models import Job
 from edc.db.models.base import table_of
+from edc.db.sealing import EVENT_COLUMNS
 from edc.integrity.canonical import canonical_json
 
 JOB_COLUMNS: tuple[str, ...] = tuple(column.name for column in table_of(Job).columns)
@@ -232,16 +233,12 @@ def claim_with_event(
     return claimed
 
 
-_PENDING_COLUMNS = (
-    "uuid", "created_at", "job_id", "job_uuid", "action", "actor", "target_type", "target_id",
-    "description", "details", "ip_address", "user_agent",
-)  # fmt: skip
 _PENDING_INSERT = "INSERT INTO audit_pending ({}) VALUES ({})".format(
-    ", ".join(_PENDING_COLUMNS), "{}"
+    ", ".join(EVENT_COLUMNS), "{}"
 )
-SQLITE_PENDING = _PENDING_INSERT.format(", ".join("?" for _ in _PENDING_COLUMNS))
+SQLITE_PENDING = _PENDING_INSERT.format(", ".join("?" for _ in EVENT_COLUMNS))
 POSTGRESQL_PENDING = _PENDING_INSERT.format(
-    ", ".join("%s::jsonb" if c == "details" else "%s" for c in _PENDING_COLUMNS)
+    ", ".join("%s::jsonb" if c == "details" else "%s" for c in EVENT_COLUMNS)
 )
 
 
