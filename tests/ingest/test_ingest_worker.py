@@ -89,20 +89,25 @@ def test_worker_reports_a_broken_file_by_line(db: DatabaseEngine, tmp_path: Path
     assert state(db)[0] == []
 
 
+def _worker_fails_after_one_batch(monkeypatch: pytest.MonkeyPatch, fail: Any) -> None:
+    """Make the worker's `prepare` call `fail()` once it has sent its first batch."""
+    real = worker.prepare
+
+    def failing(*args: Any) -> Iterator[Any]:
+        for count, rows in enumerate(real(*args)):
+            if count == 1:
+                fail()
+            yield rows
+
+    monkeypatch.setattr(worker, "prepare", failing)
+
+
 def test_a_dying_worker_leaves_nothing(
     db: DatabaseEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import_file(db, write(tmp_path, ROWS[:5], "seed.csv"))
     before = state(db)
-    real = worker.prepare
-
-    def dies_after_one_batch(*args: Any) -> Iterator[Any]:
-        for count, rows in enumerate(real(*args)):
-            if count == 1:
-                os._exit(9)  # in the worker: killed midway
-            yield rows
-
-    monkeypatch.setattr(worker, "prepare", dies_after_one_batch)
+    _worker_fails_after_one_batch(monkeypatch, lambda: os._exit(9))  # killed midway
     with pytest.raises(worker.WorkerFailedError, match="exit code 9"):
         import_file(db, write(tmp_path, ROWS), batch_size=10, in_worker=True)
     assert state(db) == before
@@ -120,15 +125,11 @@ def test_a_worker_failure_that_cannot_travel_is_named_and_leaves_nothing(
 ) -> None:
     import_file(db, write(tmp_path, ROWS[:5], "seed.csv"))
     before = state(db)
-    real = worker.prepare
 
-    def fails_after_one_batch(*args: Any) -> Iterator[Any]:
-        for count, rows in enumerate(real(*args)):
-            if count == 1:
-                raise _UnpicklableError("odd failure", 7)
-            yield rows
+    def fail() -> None:
+        raise _UnpicklableError("odd failure", 7)
 
-    monkeypatch.setattr(worker, "prepare", fails_after_one_batch)
+    _worker_fails_after_one_batch(monkeypatch, fail)
     with pytest.raises(worker.WorkerFailedError, match=r"_UnpicklableError\('odd failure at 7'\)"):
         import_file(db, write(tmp_path, ROWS), batch_size=10, in_worker=True)
     assert state(db) == before
