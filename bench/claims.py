@@ -48,6 +48,7 @@ from bench.common import (
     print_settings,
     run_main,
 )
+from edc.db.repositories.queue_sql import db_time
 
 TARGET = 0.7
 LEASE = 300.0
@@ -83,11 +84,6 @@ class RawClaimer:
             "audit_logs", AUDIT_COLUMNS, "qmark" if db.kind == "sqlite" else "format"
         )
 
-    def _time(self, value: datetime) -> Any:
-        if self.kind == "sqlite":  # the text edc's UTCDateTime stores
-            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        return value
-
     def claim(self) -> int | None:
         now = datetime.now(UTC)
         until = now + timedelta(seconds=LEASE)
@@ -96,7 +92,9 @@ class RawClaimer:
             return self._claim_with_event(now, until)
         if self.kind == "sqlite":
             conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute(self.sql, (self.worker, self._time(until), self._time(now))).fetchone()
+        row = conn.execute(
+            self.sql, (self.worker, db_time(self.kind, until), db_time(self.kind, now))
+        ).fetchone()
         if row is not None and self.audit:
             self._audit(row, now, until)
         if self.kind == "sqlite":
@@ -122,9 +120,11 @@ class RawClaimer:
             row = conn.execute(POSTGRESQL_CLAIM_PENDING, request.postgresql_params()).fetchone()
             conn.commit()
             return None if row is None else int(row[1 + JOB_COLUMNS.index("id")])
-        at = self._time(now)
+        at = db_time(self.kind, now)
         conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute(SQLITE_CLAIM_PENDING, (self.worker, self._time(until), at)).fetchone()
+        row = conn.execute(
+            SQLITE_CLAIM_PENDING, (self.worker, db_time(self.kind, until), at)
+        ).fetchone()
         if row is not None:
             conn.execute(SQLITE_PENDING, request.sqlite_event("pending", row, at))
         conn.execute("COMMIT")

@@ -49,21 +49,8 @@ def claim_all(url: str, worker_id: str, lease_seconds: float, start_at: float) -
 
 
 def claim_complete_sealing(url: str, worker_id: str, seal_every: int, start_at: float) -> list[int]:
-    """Claim and complete jobs until none is left, sealing after every `seal_every` events."""
+    """`claim_all`, sealing after every `seal_every` events this worker records."""
     from edc.db import sealing
 
     sealing.DEFAULT_POLICY.max_events = seal_every
-    db = DatabaseEngine(DatabaseConfig(url=url))
-    _wait_until(start_at)
-    claimed: list[int] = []
-    try:
-        while True:
-            with db.session() as session:
-                repo = JobRepository(session)
-                job = repo.claim_next(worker_id, 300)
-                if job is None:
-                    return claimed
-                claimed.append(job.id)
-                repo.complete(job, worker_id, memento_url=f"https://m/{job.id}")
-    finally:
-        db.dispose()
+    return claim_all(url, worker_id, 300, start_at)

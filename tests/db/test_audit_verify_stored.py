@@ -3,7 +3,6 @@ of the general path (`iter_entries`, a ChainEntry per row) for rows in unusual f
 
 import hashlib
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection
@@ -98,23 +97,11 @@ def test_verdict_equals_the_general_path(db: DatabaseEngine, edit: str) -> None:
         assert fast.first_bad.id == CULPRIT  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def sqlite_db(sqlite_database_url: str) -> Iterator[DatabaseEngine]:
-    from edc.config import DatabaseConfig
-    from edc.db.migrate import init_schema
-
-    engine = DatabaseEngine(DatabaseConfig(url=sqlite_database_url))
-    init_schema(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def test_sqlite_times_in_other_forms_go_the_general_way(sqlite_db: DatabaseEngine) -> None:
-    _build(sqlite_db)
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's text times only
+def test_sqlite_times_in_other_forms_go_the_general_way(db: DatabaseEngine) -> None:
+    _build(db)
     for stored in ("2024-01-01 00:00:00", "2024-02-30 00:00:00.000000", "yesterday"):
-        with sqlite_db.engine.connect() as conn:
+        with db.engine.connect() as conn:
             transaction = conn.begin()
             try:
                 strip_guards(conn)

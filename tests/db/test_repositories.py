@@ -476,3 +476,18 @@ class TestClaimOne:
             nxt = repo.claim_next("w2", 60)
             assert nxt is not None
             assert nxt.uuid == first
+
+
+def test_next_id_is_sqlite_only(db: DatabaseEngine) -> None:
+    """SQLite: the id the next job gets, under the write lock; PostgreSQL's ids come from a
+    sequence, so asking is a mistake and says so."""
+    with db.session() as s:
+        repo = JobRepository(s)
+        if db.dialect_name == "postgresql":
+            with pytest.raises(ValueError, match="sequence"):
+                repo.next_id()
+            return
+        first = repo.next_id()
+        created = repo.create("https://example.org/next", "2020")
+        assert created.id == first
+        assert repo.next_id() == first + 1

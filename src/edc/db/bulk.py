@@ -16,9 +16,9 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from edc.db.driver import driver_errors
 from edc.db.types import UTCDateTime, json_type
 
 Row = Sequence[Any]
@@ -73,7 +73,7 @@ class BulkWriter:
         else:
             marks = ", ".join("?" for _ in columns)
             statement = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-        try:
+        with driver_errors(self.dialect, statement):
             if self.postgresql:
                 with self._dbapi.cursor() as cursor, cursor.copy(statement) as copy:
                     write = copy.write_row
@@ -85,20 +85,13 @@ class BulkWriter:
                     cursor.executemany(statement, rows)
                 finally:
                     cursor.close()
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                statement, None, exc, self.dialect.loaded_dbapi.Error
-            ) from exc
 
     def rows(self, statement: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Every row of a query in the driver's own paramstyle, as tuples."""
         cursor = self._dbapi.cursor()
         try:
-            cursor.execute(statement, parameters)
-            return [tuple(row) for row in cursor.fetchall()]
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                statement, parameters, exc, self.dialect.loaded_dbapi.Error
-            ) from exc
+            with driver_errors(self.dialect, statement, parameters):
+                cursor.execute(statement, parameters)
+                return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
