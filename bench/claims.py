@@ -126,7 +126,11 @@ class RawClaimer:
             SQLITE_CLAIM_PENDING, (self.worker, db_time(self.kind, until), at)
         ).fetchone()
         if row is not None:
-            conn.execute(SQLITE_PENDING, request.sqlite_event("pending", row, at))
+            job_id, job_uuid, attempt = (
+                row[JOB_COLUMNS.index(c)] for c in ("id", "uuid", "attempts")
+            )
+            event = request.event("pending", job_id, job_uuid, attempt)
+            conn.execute(SQLITE_PENDING, event.values("sqlite"))
         conn.execute("COMMIT")
         return None if row is None else int(row[JOB_COLUMNS.index("id")])
 

@@ -31,7 +31,6 @@ from edc.db.repositories.base import AuditedRepository
 from edc.db.repositories.queue_sql import (
     ClaimRequest,
     PendingEvent,
-    claim_description,
     claim_with_event,
     dbapi_cursor,
     lease_probe,
@@ -401,17 +400,7 @@ class JobRepository(AuditedRepository):
         (`edc.db.sealing`). Expired leases are looked for as `LeaseProbe` says (at least once a
         second per process, and whenever nothing is pending).
         """
-        now = utc_now()
-        context = self.audit.context
-        request = ClaimRequest(
-            worker_id=worker_id,
-            now=now,
-            until=now + timedelta(seconds=lease_seconds),
-            event_uuid=new_uuid(),
-            actor=context.actor,
-            ip_address=context.ip_address,
-            user_agent=context.user_agent,
-        )
+        request = self._claim_request(worker_id, lease_seconds)
         session = self.session
         cursor = dbapi_cursor(session)
         with driver_errors(session.get_bind().dialect), closing(cursor):
@@ -426,11 +415,10 @@ class JobRepository(AuditedRepository):
 
         LeaseLostError if it is not claimable now (another worker holds it, or it is done).
         """
-        now = utc_now()
-        until = now + timedelta(seconds=lease_seconds)
-        claimable = or_(_PENDING, and_(_RUNNING, Job.locked_until < now))
+        request = self._claim_request(worker_id, lease_seconds)
+        claimable = or_(_PENDING, and_(_RUNNING, Job.locked_until < request.now))
         previous = job.status
-        claimed = self._take((Job.id == job.id) & claimable, previous, worker_id, now, until)
+        claimed = self._take((Job.id == job.id) & claimable, previous, request)
         if claimed is None:
             self.session.refresh(job)
             raise LeaseLostError(
@@ -439,24 +427,32 @@ class JobRepository(AuditedRepository):
             )
         return claimed
 
-    def _take(
-        self,
-        condition: Any,
-        previous: JobStatus,
-        worker_id: str,
-        now: datetime,
-        until: datetime,
-    ) -> Job | None:
-        """One atomic UPDATE … RETURNING that makes the matching job running for `worker_id`."""
+    def _claim_request(self, worker_id: str, lease_seconds: float) -> ClaimRequest:
+        """A claim by `worker_id` now, with a lease of `lease_seconds`, in this audit context."""
+        now = utc_now()
+        context = self.audit.context
+        return ClaimRequest(
+            worker_id=worker_id,
+            now=now,
+            until=now + timedelta(seconds=lease_seconds),
+            event_uuid=new_uuid(),
+            actor=context.actor,
+            ip_address=context.ip_address,
+            user_agent=context.user_agent,
+        )
+
+    def _take(self, condition: Any, previous: JobStatus, request: ClaimRequest) -> Job | None:
+        """One atomic UPDATE … RETURNING that makes the matching job running for the request's
+        worker, and the claim's pending audit event."""
         statement = (
             update(Job)
             .where(condition)
             .values(
                 status=JobStatus.RUNNING,
-                locked_by=worker_id,
-                locked_until=until,
+                locked_by=request.worker_id,
+                locked_until=request.until,
                 attempts=Job.attempts + 1,
-                updated_at=now,
+                updated_at=request.now,
             )
             .returning(Job.id)
         )
@@ -467,39 +463,16 @@ class JobRepository(AuditedRepository):
             return None
         job = self.session.get(Job, claimed.id, populate_existing=True)
         assert job is not None
-        self._audit_claim(job, previous, worker_id, until)
+        event = request.event(previous.value, job.id, job.uuid, job.attempts)
+        record_pending(self.session, self._dialect(), event)
+        note_pending(self.session)
         return job
-
-    def _audit_claim(
-        self,
-        job: Job,
-        previous: JobStatus,
-        worker_id: str,
-        until: datetime,
-        now: datetime | None = None,
-        event_uuid: str | None = None,
-    ) -> None:
-        self._record_pending(
-            job,
-            claim_description(previous.value, worker_id),
-            {
-                "from": previous.value,
-                "to": JobStatus.RUNNING.value,
-                "worker": worker_id,
-                "attempt": job.attempts,
-                "lease_until": until.isoformat(),
-            },
-            now,
-            event_uuid,
-        )
 
     def _record_pending(
         self,
         job: Job,
         description: str,
         details: dict[str, Any],
-        now: datetime | None = None,
-        event_uuid: str | None = None,
     ) -> None:
         """Record a worker transition's audit event in this transaction, to be sealed later."""
         context = self.audit.context
@@ -507,8 +480,8 @@ class JobRepository(AuditedRepository):
             self.session,
             self._dialect(),
             PendingEvent(
-                uuid=event_uuid or new_uuid(),
-                created_at=now or utc_now(),
+                uuid=new_uuid(),
+                created_at=utc_now(),
                 job_id=job.id,
                 job_uuid=job.uuid,
                 action=AuditAction.UPDATE.value,

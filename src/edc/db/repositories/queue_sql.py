@@ -165,21 +165,28 @@ class ClaimRequest:
             "lease_until": self.until.isoformat(),
         }
 
-    def sqlite_event(self, previous: str, row: tuple[Any, ...], at: str) -> tuple[Any, ...]:
-        """The SQLITE_PENDING values of the claim's event, for the claimed `row` (JOB_COLUMNS)."""
-        job_uuid = row[_UUID]
-        details = {
-            "from": previous,
-            "to": "running",
-            "worker": self.worker_id,
-            "attempt": row[_ATTEMPTS],
-            "lease_until": self.until.isoformat(),
-        }
-        return (
-            self.event_uuid, at, row[_ID], job_uuid, "update", self.actor, "job", job_uuid,
-            claim_description(previous, self.worker_id), canonical_json(details).decode(),
-            self.ip_address, self.user_agent,
-        )  # fmt: skip
+    def event(self, previous: str, job_id: int, job_uuid: str, attempt: int) -> "PendingEvent":
+        """The claim's audit event: the job it took (`previous` before), now at `attempt`."""
+        return PendingEvent(
+            uuid=self.event_uuid,
+            created_at=self.now,
+            job_id=job_id,
+            job_uuid=job_uuid,
+            action="update",
+            actor=self.actor,
+            target_type="job",
+            target_id=job_uuid,
+            description=claim_description(previous, self.worker_id),
+            details={
+                "from": previous,
+                "to": "running",
+                "worker": self.worker_id,
+                "attempt": attempt,
+                "lease_until": self.until.isoformat(),
+            },
+            ip_address=self.ip_address,
+            user_agent=self.user_agent,
+        )
 
 
 _ID, _UUID, _ATTEMPTS = (JOB_COLUMNS.index(name) for name in ("id", "uuid", "attempts"))
@@ -227,7 +234,10 @@ def claim_with_event(
                 return None
             previous = picked[1]
             row = cursor.execute(SQLITE_TAKE, (request.worker_id, until, now, picked[0])).fetchone()
-        cursor.execute(SQLITE_PENDING, request.sqlite_event(previous, row, now))
+        cursor.execute(
+            SQLITE_PENDING,
+            request.event(previous, row[_ID], row[_UUID], row[_ATTEMPTS]).values(dialect),
+        )
         claimed = Claimed(previous, row, _SQLITE_CODES)
     probe.granted(request.until.timestamp())
     return claimed
@@ -259,6 +269,23 @@ class PendingEvent:
     ip_address: str | None
     user_agent: str | None
 
+    def values(self, dialect: str) -> tuple[Any, ...]:
+        """The parameters of SQLITE_PENDING / POSTGRESQL_PENDING (EVENT_COLUMNS order)."""
+        return (
+            self.uuid,
+            db_time(dialect, self.created_at),
+            self.job_id,
+            self.job_uuid,
+            self.action,
+            self.actor,
+            self.target_type,
+            self.target_id,
+            self.description,
+            canonical_json(self.details).decode(),  # the text sealing copies and verify hashes
+            self.ip_address,
+            self.user_agent,
+        )
+
 
 def dbapi_cursor(session: Session) -> Any:
     """A DBAPI cursor on the session's connection, inside the session's transaction."""
@@ -277,20 +304,7 @@ def db_time(dialect: str, value: datetime) -> Any:
 
 def record_pending(session: Session, dialect: str, event: PendingEvent) -> None:
     """Insert one pending audit event in the session's transaction (no chain lock)."""
-    values = (
-        event.uuid,
-        db_time(dialect, event.created_at),
-        event.job_id,
-        event.job_uuid,
-        event.action,
-        event.actor,
-        event.target_type,
-        event.target_id,
-        event.description,
-        canonical_json(event.details).decode(),  # the text sealing copies and verify hashes
-        event.ip_address,
-        event.user_agent,
-    )
+    values = event.values(dialect)
     cursor = dbapi_cursor(session)
     try:
         with driver_errors(session.get_bind().dialect):
