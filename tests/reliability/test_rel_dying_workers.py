@@ -45,15 +45,23 @@ class Worker:
     process: WorkerProcess
     killed_at: float | None = None
 
+    def lines(self) -> list[str]:
+        """The worker's log; none if it was killed before it opened it (then it did nothing:
+        on a slow machine a replacement can be killed while Python is still starting)."""
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def tail(self) -> str:
+        """The end of the worker's log, for a failure message."""
+        return "\n".join(self.lines())[-3000:]
+
     def lost_leases(self) -> set[int]:
         """Jobs this worker was refused completing (LeaseLostError): it was too slow."""
-        lines = self.log.read_text().splitlines()
-        return {int(line.split(" ")[1]) for line in lines if line.startswith("lease-lost ")}
+        return {int(line.split(" ")[1]) for line in self.lines() if line.startswith("lease-lost ")}
 
     def held_at_death(self) -> tuple[int, str] | None:
         """The job this worker had claimed and not completed according to its own log."""
         held: dict[int, str] = {}
-        for line in self.log.read_text().splitlines():
+        for line in self.lines():
             kind, *rest = line.split(" ")
             if kind == "claimed":
                 held[int(rest[0])] = rest[1]
@@ -127,7 +135,7 @@ def test_killed_workers_lose_nothing_and_do_nothing_twice(
             crashed = [
                 w for w in workers if w.killed_at is None and w.process.poll() not in (None, 0)
             ]
-            assert not crashed, f"{crashed[0].name} failed: {crashed[0].log.read_text()[-3000:]}"
+            assert not crashed, f"{crashed[0].name} failed: {crashed[0].tail()}"
             if time.monotonic() >= next_kill:
                 alive = [w for w in workers if w.process.poll() is None]
                 victim = rng.choice(alive)
@@ -147,7 +155,7 @@ def test_killed_workers_lose_nothing_and_do_nothing_twice(
     assert killed, "no worker was killed"
     for worker in workers:
         if worker.name not in killed:
-            assert worker.process.poll() == 0, worker.log.read_text()[-3000:]
+            assert worker.process.poll() == 0, worker.tail()
 
     with opened(database_url) as db:
         with db.session() as session:  # the workers' events still pending join the chain first
